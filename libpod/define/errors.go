@@ -1,0 +1,23 @@
+// Package define holds the error kinds and constants shared by the engine and the CLI. The CLI maps kinds to
+// exit codes; everything else wraps them with context: fmt.Errorf("container %q: %w", name, ErrNoSuchCtr).
+package define
+
+import "errors"
+
+var (
+	// ErrNoSuchImage: no local image matches the name or ID.
+	ErrNoSuchImage = errors.New("image not known")
+	// ErrInvalidArg: the user's input is wrong; nothing was changed.
+	ErrInvalidArg = errors.New("invalid argument")
+	// ErrImageInUse: the image backs a container.
+	ErrImageInUse = errors.New("image is in use by a container")
+	// ErrRootless: the operation needs root, or a host setup that rootless lacks.
+	ErrRootless = errors.New("not supported for rootless users")
+)
+
+// Exit codes shared with podman and docker.
+const (
+	ExitEngine        = 125 // skiff itself failed
+	ExitCannotInvoke  = 126 // the container command cannot be invoked
+	ExitCommandNotFnd = 127 // the container command was not found
+)
