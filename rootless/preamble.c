@@ -132,9 +132,8 @@ unsigned long long skiff_proc_start_time(int pid) {
   char *p = strrchr(buf, ')'); // the command name may hold spaces and parentheses
   if (!p)
     return 0;
-  p++;
-  // p now points at " S ppid ..." where S is field 3; start time is field 22.
-  for (int field = 2; field < 22 && *p; field++) {
+  p++; // the space before field 3 (state); the start time is field 22
+  for (int field = 3; field < 22; field++) {
     p = strchr(p + 1, ' ');
     if (!p)
       return 0;

@@ -27,6 +27,23 @@ import (
 // ErrSetup marks a host setup problem that the user must fix (missing package, bad subuid range).
 var ErrSetup = errors.New("rootless setup")
 
+// The preamble's setenv(3) calls change libc's environment, but the Go runtime copied the environment
+// before they ran: mirror what the preamble decided into Go's copy before any library reads it.
+func init() {
+	if C.skiff_orig_uid() == 0 {
+		return
+	}
+	if dir := C.GoString(C.skiff_runtime_dir()); dir != "" {
+		os.Setenv("XDG_RUNTIME_DIR", dir)
+	}
+	if C.skiff_joined() != 0 {
+		os.Setenv("_CONTAINERS_ROOTLESS_UID", strconv.Itoa(UID()))
+		os.Setenv("_CONTAINERS_ROOTLESS_GID", strconv.Itoa(GID()))
+		os.Setenv("_CONTAINERS_USERNS_CONFIGURED", "done")
+	}
+	os.Unsetenv("_SKIFF_JOIN")
+}
+
 // IsRootless reports whether skiff was started by an unprivileged user, whether or not it has joined the
 // user namespace since (inside it, the effective uid is 0).
 func IsRootless() bool { return C.skiff_orig_uid() != 0 }
@@ -124,11 +141,13 @@ func livePausePid(dir string) (int, error) {
 	if _, err := fmt.Sscanf(string(data), "%d %d", &pid, &start); err != nil || pid <= 0 {
 		return 0, fmt.Errorf("malformed pause pid file")
 	}
-	if uint64(C.skiff_proc_start_time(C.int(pid))) != start {
+	if procStartTime(pid) != start {
 		return 0, fmt.Errorf("stale pause pid file")
 	}
 	return pid, nil
 }
+
+func procStartTime(pid int) uint64 { return uint64(C.skiff_proc_start_time(C.int(pid))) }
 
 func createPause(dir string) error {
 	name := strconv.Itoa(UID())
@@ -170,7 +189,7 @@ func createPause(dir string) error {
 			return fail(err)
 		}
 	}
-	start := uint64(C.skiff_proc_start_time(C.int(pid)))
+	start := procStartTime(pid)
 	if err := writeFileAtomic(filepath.Join(dir, "pause.pid"), fmt.Sprintf("%d %d\n", pid, start)); err != nil {
 		return fail(err)
 	}
