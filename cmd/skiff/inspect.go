@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"strings"
 
 	"github.com/skiffcontainers/skiff/libpod"
 	"github.com/skiffcontainers/skiff/libpod/define"
@@ -104,10 +106,21 @@ func printInspect(items []any, userFormat string) error {
 		enc.SetIndent("", "     ")
 		return enc.Encode(items)
 	}
+	userFormat = inspectNormalize(userFormat)
 	for _, item := range items {
 		if err := format.Template(os.Stdout, "inspect", userFormat, item); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+var dockerIDField = regexp.MustCompile(`{{\s*\.Id\s*}}`)
+
+// inspectNormalize accepts Docker's spellings in inspect templates, as podman does: {{.Id}}, .Src, .Dst,
+// .ImageID and .Config.Healthcheck.
+func inspectNormalize(tmpl string) string {
+	tmpl = dockerIDField.ReplaceAllString(tmpl, "{{.ID}}")
+	return strings.NewReplacer(".Src", ".Source", ".Dst", ".Destination", ".ImageID", ".Image",
+		".Config.Healthcheck", ".HealthCheck").Replace(tmpl)
 }

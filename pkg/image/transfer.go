@@ -154,11 +154,7 @@ func (s *Service) Save(ctx context.Context, names []string, o SaveOptions) error
 func (s *Service) Load(ctx context.Context, path string, progressOut io.Writer) ([]string, error) {
 	opts := &libimage.LoadOptions{}
 	opts.Writer = progress(progressOut)
-	names, err := s.rt.Load(contextOrBackground(ctx), path, opts)
-	if err != nil {
-		return nil, fmt.Errorf("payload does not match any of the supported image formats (oci, oci-archive, dir, docker-archive): %w", err)
-	}
-	return names, nil
+	return s.rt.Load(contextOrBackground(ctx), path, opts)
 }
 
 // ImportOptions are the flags of skiff import.
