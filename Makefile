@@ -39,7 +39,7 @@ build: bin/skiff bin/skiff-shim
 bin/skiff bin/skiff-shim: bin/%: $(GO_SOURCES) Makefile
 	@if ! compgen -G 'cmd/$*/*.go' >/dev/null; then \
 		echo "build: cmd/$* has no Go sources yet; skipping bin/$*"; exit 0; fi; \
-	echo "go build $(GOFLAGS_TAGS) -o $@ ./cmd/$*"; \
+	echo '$(GO) build $(GOFLAGS_TAGS) -o $@ ./cmd/$*'; \
 	$(GO) build $(GOFLAGS_TAGS) -o $@ ./cmd/$*
 
 setup:
