@@ -151,9 +151,11 @@ BIG_REF=$ADDR/skiff/big:latest
 BIG_BYTES=$(skopeo inspect --raw --tls-verify=false "docker://$BIG_REF" | jq '[.layers[].size] | add')
 BIG_LAYERS=$(skopeo inspect --raw --tls-verify=false "docker://$BIG_REF" | jq '.layers | length')
 
-# Which skiff commands exist? "n/a" rows are those that do not.
+# Which skiff commands exist? "n/a" rows are those that do not. An unknown
+# verb's --help prints the top-level help and exits 0: look for the verb's own
+# usage line.
 skiff_has() {
-	[[ -x $SKIFF ]] && as skiff "$SKIFF" "$@" --help >/dev/null 2>&1
+	[[ -x $SKIFF ]] && as skiff "$SKIFF" "$1" --help 2>/dev/null | grep -qE "^ +$(basename "$SKIFF") $1 "
 }
 
 # bench NAME RUNS [hyperfine options...] -- CMD: time CMD as the bench user;

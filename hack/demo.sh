@@ -57,7 +57,9 @@ step "list images"
 show images
 
 step "run a container"
-if as_user "$SKIFF" run --help >/dev/null 2>&1; then
+# An unknown verb's --help prints the top-level help and exits 0, so look for
+# run's own usage line.
+if as_user "$SKIFF" run --help 2>/dev/null | grep -qE "^ +$(basename "$SKIFF") run "; then
 	show run --rm "$NAME" echo hello from skiff
 else
 	echo "demo: this skiff has no 'run' command yet; skipping the container step"
