@@ -28,7 +28,7 @@ TESTIMAGE_SOURCES := $(filter-out %_test.go,$(wildcard test/testimage/*.go))
 E2E_LOG := _output/e2e.log
 
 .NOTPARALLEL:
-.PHONY: all build setup testimage demo test vet unit e2e bench clean
+.PHONY: all build setup testimage demo test vet unit e2e bench clean print-buildtags
 
 all: build
 
@@ -83,3 +83,6 @@ bench: setup build testimage
 
 clean:
 	rm -rf bin _output test/testimage/out
+
+print-buildtags:
+	@echo '$(BUILDTAGS)'
