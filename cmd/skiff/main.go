@@ -97,10 +97,17 @@ func main() {
 	if reexec.Init() {
 		return
 	}
+	if path := os.Getenv("SKIFF_CPUPROFILE"); path != "" {
+		stop := startProfile(path)
+		defer stop()
+	}
 	root := newRootCommand()
 	ctx := context.Background()
 	err := root.ExecuteContext(ctx)
-	os.Exit(report(err))
+	code := report(err)
+	if code != 0 {
+		os.Exit(code)
+	}
 }
 
 // report prints err as podman does, on one line, and returns the exit code.

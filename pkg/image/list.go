@@ -39,30 +39,31 @@ type ListOptions struct {
 	Filters []string // podman's: reference, label, dangling, before, since, id, readonly, containers, intermediate
 }
 
-// List returns the local images that pass the filters, as podman's summaries.
+// List returns the local images that pass the filters, as podman's summaries. Without filters it reads
+// storage directly (see fastSummaries); filters go through libimage, which defines their semantics, and only
+// the matching images are then summarized.
 func (s *Service) List(ctx context.Context, o ListOptions) ([]Summary, error) {
-	filters := append([]string{}, o.Filters...)
-	if !o.All {
-		filters = append(filters, "intermediate=false")
-	}
 	for _, f := range o.Filters {
 		if err := validateFilter(f); err != nil {
 			return nil, err
 		}
 	}
-	images, err := s.rt.ListImages(contextOrBackground(ctx), &libimage.ListImagesOptions{Filters: filters, SetListData: true})
+	if len(o.Filters) == 0 {
+		return fastSummaries(s.store, nil, o.All)
+	}
+	filters := append([]string{}, o.Filters...)
+	if !o.All {
+		filters = append(filters, "intermediate=false")
+	}
+	images, err := s.rt.ListImages(contextOrBackground(ctx), &libimage.ListImagesOptions{Filters: filters})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Summary, 0, len(images))
+	only := make(map[string]bool, len(images))
 	for _, img := range images {
-		sum, err := summarize(ctx, img)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sum)
+		only[img.ID()] = true
 	}
-	return out, nil
+	return fastSummaries(s.store, only, true)
 }
 
 var listFilterKeys = map[string]bool{
@@ -77,46 +78,6 @@ func validateFilter(f string) error {
 		return fmt.Errorf("invalid image filter %q: use reference=, label=, dangling=, before=, since=, id=, readonly=, containers=, intermediate=, until=, digest=: %w", f, define.ErrInvalidArg)
 	}
 	return nil
-}
-
-func summarize(ctx context.Context, img *libimage.Image) (Summary, error) {
-	repoTags, err := img.RepoTags()
-	if err != nil {
-		return Summary{}, err
-	}
-	repoDigests, err := img.RepoDigests()
-	if err != nil {
-		return Summary{}, err
-	}
-	size, err := img.Size()
-	if err != nil {
-		return Summary{}, err
-	}
-	sum := Summary{
-		ID:          img.ID(),
-		RepoTags:    repoTags,
-		RepoDigests: repoDigests,
-		Created:     img.Created().Unix(),
-		Size:        size,
-		VirtualSize: size,
-		ReadOnly:    img.IsReadOnly(),
-		Names:       img.Names(),
-		Digest:      string(img.Digest()),
-		History:     img.NamesHistory(),
-	}
-	if ld := img.ListData; ld.IsDangling != nil {
-		sum.Dangling = *ld.IsDangling
-	}
-	if ld := img.ListData; ld.Parent != nil {
-		sum.ParentID = ld.Parent.ID()
-	}
-	if labels, err := img.Labels(ctx); err == nil {
-		sum.Labels = labels
-	}
-	if ctrs, err := img.Containers(); err == nil {
-		sum.Containers = len(ctrs)
-	}
-	return sum, nil
 }
 
 // Row is one line of the images table: a summary per repository:tag, as podman prints them.
