@@ -73,10 +73,13 @@ e2e:
 	echo "e2e: $$p passed, $$f failed, $$s skipped"; \
 	exit $$rc
 
+# vet, unit and e2e all run even if one fails, so one run shows every failure.
 test: setup build testimage
-	@$(MAKE) --no-print-directory vet
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory e2e
+	@rc=0; \
+	$(MAKE) --no-print-directory vet || rc=1; \
+	$(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory e2e || rc=1; \
+	exit $$rc
 
 bench: setup build testimage
 	@hack/bench.sh
