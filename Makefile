@@ -19,9 +19,10 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 GOFLAGS_TAGS := -tags "$(BUILDTAGS)"
 
-# Rebuild a binary only when a Go source outside test/, go.mod or go.sum changed
+# Rebuild a binary only when a non-test Go source outside test/, go.mod or go.sum changed
 # (go's own cache would make it fast anyway, but this skips the link too).
-GO_SOURCES := $(shell find cmd libpod pkg rootless -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+GO_SOURCES := $(shell find . \( -path ./.git -o -path ./test -o -path ./_output -o -path ./bin \) -prune \
+	-o -name '*.go' -not -name '*_test.go' -print) go.mod go.sum
 
 TESTIMAGE := test/testimage/out/busybox
 TESTIMAGE_SOURCES := $(filter-out %_test.go,$(wildcard test/testimage/*.go))
