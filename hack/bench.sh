@@ -193,7 +193,6 @@ populate() {
 }
 
 declare -A T=()
-ROWS=()
 
 # (a) version
 log "timing: version"
