@@ -536,6 +536,19 @@ func (e *Env) Isolated(t *testing.T) *Env {
 	return ne
 }
 
+// MkdirOwned makes a directory in e.Dir owned by e's user and returns it.
+func (e *Env) MkdirOwned(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(e.Dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, e.UID, -1); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // Result is the outcome of one command.
 type Result struct {
 	Args           []string

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -189,8 +190,7 @@ func TestRootlessPauseProcess(t *testing.T) {
 // TestRootlessNoSubuid: a user without /etc/subuid lines gets a single
 // mapping and a warning naming /etc/subuid.
 func TestRootlessNoSubuid(t *testing.T) {
-	e := ModeEnv("rootless").Isolated(t)
-	ne, err := newUserEnv(NoSubUser, e.Dir+"-nosub")
+	ne, err := newUserEnv(NoSubUser, filepath.Join(SuiteDir, Unique("nosub")))
 	if err != nil {
 		t.Fatal(err)
 	}
