@@ -122,6 +122,19 @@ func runMain(m *testing.M) int {
 			return fail("%s is not installed: run hack/setup.sh", tool)
 		}
 	}
+	// One suite at a time per machine: they share 127.0.0.1:5000 and the
+	// rootless users' pause processes.
+	lock, err := os.OpenFile("/tmp/skiff-e2e.lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer lock.Close()
+	if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		fmt.Fprintln(os.Stderr, "e2e: waiting for another e2e run on this machine to finish (/tmp/skiff-e2e.lock)")
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+			return fail("locking /tmp/skiff-e2e.lock: %v", err)
+		}
+	}
 	if err := ensureUsers(); err != nil {
 		return fail("creating test users: %v", err)
 	}
