@@ -8,9 +8,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 # The one place the build tags live: build, vet and every test use them.
-# openpgp: no gpgme C library; btrfs: no btrfs headers; docker_daemon_stub: no
-# docker client; seccomp: libseccomp for the default seccomp profile.
-BUILDTAGS := containers_image_openpgp exclude_graphdriver_btrfs containers_image_docker_daemon_stub seccomp
+# openpgp: no gpgme C library; btrfs: no btrfs headers; seccomp: libseccomp for
+# the default seccomp profile. Not containers_image_docker_daemon_stub: with it,
+# alltransports registers a stub "docker-daemon" while go.podman.io/common/libimage
+# imports the real one, and the binary panics at start ("Duplicate image
+# transport name docker-daemon"). Podman builds without it too.
+BUILDTAGS := containers_image_openpgp exclude_graphdriver_btrfs seccomp
 
 export GOTOOLCHAIN := local
 export CGO_ENABLED := 1
