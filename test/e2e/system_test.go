@@ -151,7 +151,8 @@ func uidMap(t *testing.T, out string) [][3]int {
 // pause process keeps it), mapped with the subordinate range; system migrate
 // restarts it and unshare still works.
 func TestRootlessPauseProcess(t *testing.T) {
-	e := ModeEnv("rootless")
+	// Isolated: system migrate also touches the containers of its store.
+	e := ModeEnv("rootless").Isolated(t)
 	ns1 := e.Out(t, "unshare", "readlink", "/proc/self/ns/user")
 	ns2 := e.Out(t, "unshare", "readlink", "/proc/self/ns/user")
 	if !strings.HasPrefix(ns1, "user:[") || ns1 != ns2 {
