@@ -164,7 +164,7 @@ func newImportCommand(string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Println(id)
+			fmt.Println("sha256:" + id)
 			return nil
 		},
 	}

@@ -108,7 +108,8 @@ func (f *listFlags) write(rows []image.Row) error {
 	}.Write(os.Stdout, rows)
 }
 
-// jsonImages is podman's JSON listing: one entry per row, RepoTags dropped, Created also as RFC3339.
+// jsonImages is podman 4.3's JSON listing: one entry per row, Created also as RFC3339, and RepoTags null
+// (the tags are in Names).
 func jsonImages(rows []image.Row) any {
 	type entry struct {
 		image.Summary

@@ -116,8 +116,9 @@ func newImagePruneCommand() *cobra.Command {
 				if all {
 					what = "images not in use by containers"
 				}
-				if !confirm(fmt.Sprintf("WARNING! This command removes all %s.\nAre you sure you want to continue? [y/N] ", what)) {
-					return nil
+				ok, err := confirm(fmt.Sprintf("WARNING! This command removes all %s.\nAre you sure you want to continue? [y/N] ", what))
+				if err != nil || !ok {
+					return err
 				}
 			}
 			rt, err := newRuntime(cmd)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -88,11 +87,7 @@ func runInspect(cmd *cobra.Command, names []string, f inspectFlags) error {
 }
 
 func inspectOne(cmd *cobra.Command, rt *libpod.Runtime, name string) (any, error) {
-	data, err := rt.Images.Inspect(cmd.Context(), name)
-	if errors.Is(err, define.ErrNoSuchImage) {
-		return nil, fmt.Errorf("no such object: %q", name)
-	}
-	return data, err
+	return rt.Images.Inspect(cmd.Context(), name)
 }
 
 // printInspect writes podman's inspect JSON (an array, five-space indent) or each item through a template.

@@ -121,3 +121,20 @@ func TestValidateChange(t *testing.T) {
 		}
 	}
 }
+
+func TestOCIDirName(t *testing.T) {
+	tests := map[string]string{
+		"oci:/tmp/images/busybox:latest":   "localhost/tmp/images/busybox:latest",
+		"oci:/tmp/images/busybox":          "localhost/tmp/images/busybox:latest",
+		"oci:/tmp/images/busybox/:v2":      "localhost/tmp/images/busybox:v2",
+		"oci:/tmp/x:quay.io/a/b:1":         "",
+		"oci:/tmp/Upper/Case:latest":       "",
+		"docker://127.0.0.1:5000/a/b:c":    "",
+		"127.0.0.1:5000/skiff/busybox:tag": "",
+	}
+	for in, want := range tests {
+		if got := ociDirName(in); got != want {
+			t.Errorf("ociDirName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

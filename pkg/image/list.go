@@ -18,14 +18,14 @@ import (
 type Summary struct {
 	ID          string            `json:"Id"`
 	ParentID    string            `json:"ParentId"`
-	RepoTags    []string          `json:",omitempty"`
-	RepoDigests []string          `json:",omitempty"`
-	Created     int64             `json:",omitempty"`
-	Size        int64             `json:",omitempty"`
-	SharedSize  int               `json:",omitempty"`
-	VirtualSize int64             `json:",omitempty"`
-	Labels      map[string]string `json:",omitempty"`
-	Containers  int               `json:",omitempty"`
+	RepoTags    []string          `json:"RepoTags"`
+	RepoDigests []string          `json:"RepoDigests"`
+	Created     int64             `json:"Created"`
+	Size        int64             `json:"Size"`
+	SharedSize  int               `json:"SharedSize"`
+	VirtualSize int64             `json:"VirtualSize"`
+	Labels      map[string]string `json:"Labels"`
+	Containers  int               `json:"Containers"`
 	ReadOnly    bool              `json:",omitempty"`
 	Dangling    bool              `json:",omitempty"`
 	Names       []string          `json:",omitempty"`

@@ -33,7 +33,8 @@ func (s *Service) Remove(ctx context.Context, names []string, o RemoveOptions) (
 	if !o.All && len(names) == 0 {
 		return RemoveReport{ExitCode: define.ExitEngine}, []error{fmt.Errorf("image name or ID must be specified: %w", define.ErrInvalidArg)}
 	}
-	opts := &libimage.RemoveImagesOptions{Force: o.Force, Ignore: o.Ignore}
+	// As in podman, --force also ignores names that match no image.
+	opts := &libimage.RemoveImagesOptions{Force: o.Force, Ignore: o.Ignore || o.Force}
 	if o.All {
 		opts.Filters = []string{"readonly=false"}
 	}

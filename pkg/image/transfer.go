@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/skiffcontainers/skiff/libpod/define"
 	"go.podman.io/common/libimage"
 	"go.podman.io/common/pkg/config"
+	"go.podman.io/image/v5/docker/reference"
+	storageTransport "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/types"
 )
 
 // PullOptions are the flags of skiff pull (and later of create/run --pull).
@@ -44,6 +48,11 @@ func (s *Service) Pull(ctx context.Context, name string, o PullOptions) ([]strin
 	opts.RemoveSignatures = o.RemoveSignatures
 	opts.MaxRetries = o.Retry
 	opts.SignaturePolicyPath = o.SignaturePolicyPath
+	if dest := ociDirName(name); dest != "" {
+		opts.DestinationLookupReferenceFunc = func(types.ImageReference) (types.ImageReference, error) {
+			return storageTransport.Transport.ParseStoreReference(s.store, dest)
+		}
+	}
 	images, err := s.rt.Pull(contextOrBackground(ctx), name, policy, opts)
 	if err != nil {
 		return nil, err
@@ -53,6 +62,28 @@ func (s *Service) Pull(ctx context.Context, name string, o PullOptions) ([]strin
 		ids = append(ids, img.ID())
 	}
 	return ids, nil
+}
+
+// ociDirName names an image pulled from "oci:PATH" or "oci:PATH:TAG" as podman 4.3 does,
+// localhost/PATH:TAG, where libimage would call it docker.io/library/TAG. It returns "" (keep libimage's
+// choice) when the reference names a repository ("oci:PATH:quay.io/a/b:1") or the path cannot be a name.
+func ociDirName(name string) string {
+	rest, ok := strings.CutPrefix(name, "oci:")
+	if !ok {
+		return ""
+	}
+	path, tag, _ := strings.Cut(rest, ":")
+	if tag == "" {
+		tag = "latest"
+	}
+	if strings.ContainsAny(tag, "/:@") {
+		return ""
+	}
+	candidate := "localhost/" + strings.Trim(filepath.Clean(path), "/") + ":" + tag
+	if _, err := reference.ParseNormalizedNamed(candidate); err != nil {
+		return ""
+	}
+	return candidate
 }
 
 // PushOptions are the flags of skiff push.
