@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,7 +153,9 @@ func runMain(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "e2e: SKIFF_TEST_KEEP set, leaving %s\n", SuiteDir)
 			return
 		}
-		os.RemoveAll(SuiteDir)
+		if err := RemoveTree(SuiteDir); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: cleanup: %v\n", err)
+		}
 	}()
 
 	if err := buildTestImages(); err != nil {
@@ -543,10 +546,40 @@ func (e *Env) Isolated(t *testing.T) *Env {
 	ne.ExtraEnv = append([]string(nil), e.ExtraEnv...)
 	t.Cleanup(func() {
 		if os.Getenv("SKIFF_TEST_KEEP") == "" {
-			os.RemoveAll(dir)
+			if err := RemoveTree(dir); err != nil {
+				t.Logf("cleanup: %v", err)
+			}
 		}
 	})
 	return ne
+}
+
+// RemoveTree unmounts whatever is mounted under dir (a root engine's overlay
+// driver leaves its home bind-mounted on itself) and removes dir.
+func RemoveTree(dir string) error {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	var mounts []string
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 5 {
+			continue
+		}
+		// Field 5 is the mount point, with octal escapes for blanks.
+		mp := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`).Replace(f[4])
+		if mp == dir || strings.HasPrefix(mp, dir+"/") {
+			mounts = append(mounts, mp)
+		}
+	}
+	sort.Slice(mounts, func(i, j int) bool { return len(mounts[i]) > len(mounts[j]) })
+	for _, mp := range mounts {
+		if err := syscall.Unmount(mp, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) {
+			return fmt.Errorf("unmount %s: %w", mp, err)
+		}
+	}
+	return os.RemoveAll(dir)
 }
 
 // MkdirOwned makes a directory in e.Dir owned by e's user and returns it.

@@ -135,6 +135,9 @@ func TestImageErrors(t *testing.T) {
 func TestInterruptedPull(t *testing.T) {
 	ForEachMode(t, func(t *testing.T, e *Env) {
 		e = e.Isolated(t)
+		if got := e.RunOK(t, "images", "-q").Lines(); len(got) != 0 {
+			t.Fatalf("fresh store lists %q", got)
+		}
 		// Kill once the copy has begun; if a pull is fast enough to finish
 		// first, try again killing sooner.
 		killed := false
@@ -178,6 +181,10 @@ func killPullMidway(t *testing.T, e *Env, ref string, delay time.Duration) bool 
 	defer cancel()
 	// A killed pull leaves its temp files behind (containers/image stages
 	// blobs in $TMPDIR, default /var/tmp): keep them in the test's dir.
+	// The store must have been used before without TMPDIR: podman records
+	// its runtime paths, which follow TMPDIR when XDG_RUNTIME_DIR is unset,
+	// in its database on first use, and a pause process registered under
+	// the test's dir would outlive the suite.
 	ke := *e
 	ke.ExtraEnv = append(append([]string(nil), e.ExtraEnv...), "TMPDIR="+e.MkdirOwned(t, Unique("tmp")))
 	cmd := ke.Command(ctx, "pull", ref)
