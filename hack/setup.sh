@@ -13,7 +13,7 @@ die() { echo "setup: error: $*" >&2; exit 1; }
 PACKAGES=(
 	crun runc fuse-overlayfs slirp4netns passt uidmap catatonit docker-registry
 	busybox-static bats podman skopeo libseccomp-dev pkg-config gcc make git
-	iptables hyperfine procps psmisc util-linux curl jq
+	iptables hyperfine procps psmisc util-linux curl jq apache2-utils
 )
 
 missing=()
