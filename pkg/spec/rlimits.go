@@ -15,7 +15,7 @@ const (
 	// defaultNofile is podman's RLIMIT_NOFILE for containers (define.RLimitDefaultValue).
 	defaultNofile = 1048576
 	// pidMaxLimit is the kernel's PID_MAX_LIMIT on 64-bit: podman's RLIMIT_NPROC when pid_max is unknown.
-	pidMaxLimit = 4194304
+	pidMaxLimit  = 4194304
 	rlimInfinity = math.MaxUint64
 )
 

@@ -88,6 +88,11 @@ const (
 	AnnotationKeepGroups    = "run.oci.keep_original_groups" // crun: keep the caller's supplementary groups
 )
 
+// OCIVersion is the ociVersion written to config.json. It is podman 4's, not the runtime-spec module's
+// 1.3.0: crun before 1.9 refuses any version that does not contain "1.0" ("unknown version specified"),
+// and every field skiff writes was already in 1.0.2.
+const OCIVersion = "1.0.2-dev"
+
 // ContainerInitPath is where --init's binary is mounted in the container, as in podman.
 const ContainerInitPath = "/run/podman-init"
 
@@ -122,7 +127,7 @@ func generate(o *Options, h *hostInfo) (*specs.Spec, error) {
 		return nil, err
 	}
 	s := &specs.Spec{
-		Version: specs.Version,
+		Version: OCIVersion,
 		Root:    &specs.Root{Path: o.Rootfs, Readonly: o.ReadOnly},
 		Process: &specs.Process{Terminal: o.Terminal},
 		Linux:   &specs.Linux{CgroupsPath: o.CgroupsPath},
