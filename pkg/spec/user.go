@@ -167,8 +167,9 @@ func resolveProcessUser(o *Options, h *hostInfo) (*processUser, error) {
 	if pu.keepGroups && len(groups) > 0 {
 		return nil, invalidArgf("the '--group-add keep-groups' option is not allowed with any other --group-add options")
 	}
-	if len(groups) > 0 {
-		gids, err := user.GetAdditionalGroups(groups, db.groupReader())
+	for _, g := range groups {
+		// One at a time: GetAdditionalGroups returns /etc/group's order, podman keeps the user's.
+		gids, err := user.GetAdditionalGroups([]string{g}, db.groupReader())
 		if err != nil {
 			return nil, invalidArgf("looking up supplemental groups: %w", err)
 		}
