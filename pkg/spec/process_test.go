@@ -114,8 +114,8 @@ func TestProcessEnv(t *testing.T) {
 			want: []string{defaultPath, "container=podman", "HOME=/mine", "HOSTNAME=mine"},
 		},
 		{
-			name: "env-host overrides image, user overrides host",
-			o:    Options{EnvHost: true, ImageConfig: ociv1.ImageConfig{Env: []string{"SKIFFTEST_HOST=img"}}, Env: []string{"SKIFFTEST_GLOB_A=user"}},
+			name:     "env-host overrides image, user overrides host",
+			o:        Options{EnvHost: true, ImageConfig: ociv1.ImageConfig{Env: []string{"SKIFFTEST_HOST=img"}}, Env: []string{"SKIFFTEST_GLOB_A=user"}},
 			contains: []string{"PATH=/host/bin", "container=podman", "SKIFFTEST_HOST=fromhost", "SKIFFTEST_GLOB_A=user", "SKIFFTEST_GLOB_B=b"},
 		},
 		{
