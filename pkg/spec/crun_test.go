@@ -350,3 +350,114 @@ echo SHM=$(df -k /dev/shm | tail -1 | awk '{print $2}')
 		}
 	}
 }
+
+// rootlessUser has no subordinate ids (hack/setup.sh creates it): skiff's single-mapping fallback, where
+// the container has exactly one uid and one gid.
+const rootlessUser = "skiffnosub"
+
+// TestCrunRootless re-runs this test binary as an unprivileged user inside `unshare -r` (a user namespace
+// mapping only that user to root, as skiff's single-mapping fallback does) and checks the rootless specs
+// there with crun.
+func TestCrunRootless(t *testing.T) {
+	if os.Getenv("SKIFF_SPEC_ROOTLESS_CHILD") == "1" {
+		t.Skip("the child runs TestCrunRootlessChild")
+	}
+	requireCrun(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare not installed")
+	}
+	if _, err := exec.Command("id", rootlessUser).Output(); err != nil {
+		t.Skipf("user %s does not exist (hack/setup.sh creates it)", rootlessUser)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "skiff-spec-rootless-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "spec.test")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec.Command("chown", rootlessUser, tmp).Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "runuser", "-u", rootlessUser, "--",
+		"env", "SKIFF_SPEC_ROOTLESS_CHILD=1", "TMPDIR="+tmp, "XDG_RUNTIME_DIR="+tmp, "HOME="+tmp, "PATH="+os.Getenv("PATH"),
+		"unshare", "--user", "--map-root-user", "--mount", "--propagation", "private",
+		bin, "-test.run", "^TestCrunRootlessChild$", "-test.v", "-test.count=1")
+	cmd.Dir = tmp
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("rootless child: %v", err)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestCrunRootlessChild") {
+		t.Fatal("the rootless child did not pass")
+	}
+}
+
+// TestCrunRootlessChild runs inside the user namespace set up by TestCrunRootless.
+func TestCrunRootlessChild(t *testing.T) {
+	if os.Getenv("SKIFF_SPEC_ROOTLESS_CHILD") != "1" {
+		t.Skip("run by TestCrunRootless")
+	}
+	crun, busybox := requireCrun(t)
+	for _, tc := range []struct {
+		name   string
+		ns     Namespaces
+		expect []string
+	}{
+		{name: "private", expect: []string{"MOUNT=denied", "DEVNULL=ok", "PTMX=pts/ptmx", "INTERRUPTS=0", "PROCSYS=ro", "ID=uid=0(root) gid=0(root)", "HOSTNAME=skiffspec", "PTS_GID=", "SYS=own", "SYSKERNEL=visible"}},
+		// sysfs and procfs cannot be mounted for the host's net and pid namespaces from here: bound instead.
+		{name: "host net and pid", ns: Namespaces{Net: "host", PID: "host"}, expect: []string{"MOUNT=denied", "DEVNULL=ok", "SYS=host", "SYSKERNEL=masked"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rootfs := busyboxRootfs(t, busybox)
+			s, err := Generate(&Options{
+				Rootfs:     rootfs,
+				Rootless:   true,
+				Namespaces: tc.ns,
+				Hostname:   "skiffspec",
+				Command: []string{"sh", "-c", probeScript + `
+echo PTS_GID=$(grep ' /dev/pts ' /proc/self/mounts | grep -o 'gid=[0-9]*')
+if [ "$(ls /sys/class/net)" = lo ]; then echo SYS=own; else echo SYS=host; fi
+if [ -n "$(ls /sys/kernel 2>/dev/null)" ]; then echo SYSKERNEL=visible; else echo SYSKERNEL=masked; fi
+`},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool { return m.Destination == "/dev/pts" && slices.Contains(m.Options, "gid=5") }) {
+				t.Fatal("gid=5 on /dev/pts with a single mapped gid")
+			}
+			out := crunRun(t, crun, s)
+			t.Log(out)
+			for _, want := range tc.expect {
+				if !strings.Contains(out, want+"\n") && !strings.Contains(out, want+" ") {
+					t.Errorf("output lacks %q", want)
+				}
+			}
+			soft, hard := limitsRow(t, out, "Max open files")
+			if want := strconv.FormatUint(hostHard(t, unix.RLIMIT_NOFILE), 10); hard != want || soft != want {
+				t.Errorf("Max open files = %s/%s, want the caller's hard limit %s", soft, hard, want)
+			}
+		})
+	}
+}
