@@ -67,7 +67,8 @@ func containerHostname(o *Options, h *hostInfo) string {
 	return ""
 }
 
-// processEnv layers the environment like podman: PATH and container=podman, containers.conf's env, the
+// processEnv layers the environment like podman: PATH and container=podman (podman's value, not "skiff":
+// systemd and other tools detect the container manager by it), containers.conf's env, the
 // image's, TERM=xterm for a terminal, the host's (--env-host), then the user's; later layers win and a
 // variable keeps the position where it first appeared. HOSTNAME and HOME (from passwd) are added when
 // still unset.
