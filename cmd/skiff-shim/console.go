@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,7 +15,7 @@ import (
 // consoleListener is the runtime's --console-socket: the runtime connects and sends the pty master over
 // SCM_RIGHTS.
 type consoleListener struct {
-	ln     *net.UnixListener
+	ln     *os.File
 	path   string
 	tmpDir string // set when RunDir's path was too long for a socket
 	result chan consoleResult
@@ -40,7 +39,7 @@ func listenConsole(runDir string) (*consoleListener, error) {
 		c.path = filepath.Join(dir, shim.ConsoleSock)
 	}
 	_ = os.Remove(c.path)
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: c.path, Net: "unix"})
+	ln, err := listenUnix(c.path)
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("console socket: %w", err)
@@ -51,14 +50,25 @@ func listenConsole(runDir string) (*consoleListener, error) {
 }
 
 func (c *consoleListener) accept() {
-	conn, err := c.ln.AcceptUnix()
+	conn, err := accept(c.ln)
 	if err != nil {
 		c.result <- consoleResult{err: err}
 		return
 	}
 	defer conn.Close()
-	f, err := recvFD(conn)
-	c.result <- consoleResult{f: f, err: err}
+	_ = conn.SetReadDeadline(time.Now().Add(consoleTimeout))
+	fd, err := recvFD(conn)
+	if err != nil {
+		c.result <- consoleResult{err: err}
+		return
+	}
+	// Non-blocking, so that os.NewFile hands it to the poller: reads then honour deadlines.
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		c.result <- consoleResult{err: err}
+		return
+	}
+	c.result <- consoleResult{f: os.NewFile(uintptr(fd), "pty-master")}
 }
 
 // receive waits for the pty master.
@@ -73,43 +83,10 @@ func (c *consoleListener) receive(timeout time.Duration) (*os.File, error) {
 
 func (c *consoleListener) Close() {
 	if c.ln != nil {
-		c.ln.Close() // unlinks the socket
+		c.ln.Close()
+		_ = os.Remove(c.path)
 	}
 	if c.tmpDir != "" {
 		os.RemoveAll(c.tmpDir)
 	}
-}
-
-func recvFD(conn *net.UnixConn) (*os.File, error) {
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4*4))
-	_ = conn.SetReadDeadline(time.Now().Add(consoleTimeout))
-	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-	if err != nil {
-		return nil, err
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil {
-		return nil, err
-	}
-	var fds []int
-	for _, m := range msgs {
-		if got, err := unix.ParseUnixRights(&m); err == nil {
-			fds = append(fds, got...)
-		}
-	}
-	if len(fds) == 0 {
-		return nil, errors.New("no file descriptor in the runtime's message")
-	}
-	for _, fd := range fds[1:] {
-		unix.Close(fd)
-	}
-	fd := fds[0]
-	unix.CloseOnExec(fd)
-	// Non-blocking, so that os.NewFile hands it to the poller: reads then honour deadlines.
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), "pty-master"), nil
 }

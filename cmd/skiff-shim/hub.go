@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"sync"
 	"time"
@@ -35,7 +34,7 @@ type hub struct {
 }
 
 type client struct {
-	conn      *net.UnixConn
+	conn      *os.File
 	wrote     bool // has sent stdin
 	stdinDone bool // has sent stdin-EOF
 }
@@ -90,11 +89,11 @@ func (h *hub) closeLog() {
 }
 
 // serve accepts attach clients until the listener is closed.
-func (h *hub) serve(ln *net.UnixListener) {
+func (h *hub) serve(ln *os.File) {
 	for {
-		conn, err := ln.AcceptUnix()
+		conn, err := accept(ln)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, os.ErrClosed) {
 				return
 			}
 			time.Sleep(10 * time.Millisecond) // EMFILE and the like: do not spin

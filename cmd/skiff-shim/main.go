@@ -12,7 +12,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
 
 	"github.com/skiffcontainers/skiff/libpod/shim"
 )
@@ -29,8 +28,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: skiff-shim RUNDIR/shim.json   (started by skiff, with a sync pipe on fd 3)")
 		os.Exit(125)
 	}
-	// The heap is tiny and long-lived: collect early rather than let it grow to the default 4 MB goal.
-	debug.SetGCPercent(50)
 	cfg, err := shim.ReadConfig(os.Args[1])
 	s := &supervisor{sync: openSyncPipe()}
 	if err != nil {

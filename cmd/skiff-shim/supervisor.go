@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -42,7 +41,7 @@ type supervisor struct {
 
 	log *k8sLog
 	hub *hub
-	ln  *net.UnixListener
+	ln  *os.File
 
 	outputs []*os.File // our read ends: stdout, stderr (pipes) or the pty master
 	streams []byte     // the frame type of each output
@@ -139,13 +138,11 @@ func (s *supervisor) listen() error {
 		return err
 	}
 	_ = os.Remove(s.path(shim.AttachSocket))
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	ln, err := listenUnix(path)
 	release()
 	if err != nil {
 		return fmt.Errorf("attach socket: %w", err)
 	}
-	// Removed by its real path in closeListener: the /proc/self/fd alias may be gone by then.
-	ln.SetUnlinkOnClose(false)
 	s.ln = ln
 	return nil
 }
@@ -289,7 +286,9 @@ func (s *supervisor) create() error {
 			fmt.Fprintf(os.Stderr, "skiff-shim: %s create: %s\n", filepath.Base(cfg.Runtime), bytes.TrimSpace(msg))
 		}
 		s.pty = pty
-		s.stdin = pty
+		if cfg.Stdin {
+			s.stdin = pty // without -i, clients' input does not reach the terminal
+		}
 		s.outputs = []*os.File{pty}
 		s.streams = []byte{shim.FrameStdout}
 	}

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -37,7 +37,7 @@ const helloTimeout = 10 * time.Second
 
 // Conn is a live attach session.
 type Conn struct {
-	c     *net.UnixConn
+	c     *os.File // the socket: an *os.File, not a net.Conn, so that the shim binary links no net
 	s     Streams
 	flags byte
 
@@ -65,20 +65,13 @@ func Attach(ctx context.Context, runDir string, s Streams) error {
 // the container writes from then on reaches it, so attaching between Spawn and `RUNTIME start` loses
 // nothing. Copying runs in the background until Wait or Close.
 func Dial(ctx context.Context, runDir string, s Streams) (*Conn, error) {
-	path, release, err := SocketPath(runDir, AttachSocket)
-	if err != nil {
-		return nil, fmt.Errorf("attach: %w", err)
-	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "unix", path)
-	release()
+	uc, err := dialUnix(ctx, runDir, AttachSocket)
 	if err != nil {
 		if _, xerr := ReadExit(runDir); xerr == nil {
 			return nil, fmt.Errorf("attach: the container has exited: %w", err)
 		}
 		return nil, fmt.Errorf("attach to the container's shim: %w", err)
 	}
-	uc := nc.(*net.UnixConn)
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(helloTimeout)

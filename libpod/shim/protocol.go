@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -122,4 +123,38 @@ func SocketPath(dir, name string) (path string, release func(), err error) {
 		return "", nil, fmt.Errorf("socket name %q is too long", name)
 	}
 	return short, func() { unix.Close(fd) }, nil
+}
+
+// dialUnix connects to the stream socket dir/name. The connection is a non-blocking *os.File served by
+// Go's poller (deadlines work); package net is avoided because linking it into the shim costs memory
+// (with cgo, libc as well).
+func dialUnix(ctx context.Context, dir, name string) (*os.File, error) {
+	path, release, err := SocketPath(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	// Blocking connect: a unix socket connects at once, or fails at once when nobody listens.
+	for {
+		err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "connect", Path: filepath.Join(dir, name), Err: err}
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("setnonblock", err)
+	}
+	return os.NewFile(uintptr(fd), filepath.Join(dir, name)), nil
 }

@@ -1,7 +1,6 @@
 package shim_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -401,12 +400,10 @@ func TestTerminal(t *testing.T) {
 // The CLI that spawned the shim dies by SIGKILL: the shim carries on and records the exit.
 const helperEnv = "SKIFF_SHIM_TEST_CLI"
 
-// cliHelper is the test binary acting as a CLI: Spawn from the config on stdin, print the Process, hang.
+// cliHelper is the test binary acting as a CLI: Spawn from the request on stdin, write the Process to the
+// request's report file, hang.
 func cliHelper() {
-	var req struct {
-		Shim string
-		Cfg  shim.Config
-	}
+	var req cliRequest
 	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -416,39 +413,61 @@ func cliHelper() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	_ = json.NewEncoder(os.Stdout).Encode(p)
+	data, _ := json.Marshal(p)
+	if err := shim.WriteFileAtomic(req.Report, data, 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(4)
+	}
 	select {}
 }
 
-func TestShimSurvivesCLIKill(t *testing.T) {
-	c := newCtr(t, false, "sh", "-c", "sleep 0.5; echo survived; exit 4")
+type cliRequest struct {
+	Shim   string
+	Cfg    shim.Config
+	Report string
+}
+
+// startCLI runs the CLI helper with the given stdio and returns it once it has spawned the shim.
+func startCLI(t *testing.T, c *ctr, stdout, stderr io.Writer) *exec.Cmd {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	report := filepath.Join(c.bundle, "cli-report.json")
 	cli := exec.Command(self)
 	cli.Env = append(os.Environ(), helperEnv+"=1")
-	req, _ := json.Marshal(map[string]any{"Shim": shimBin, "Cfg": c.cfg})
+	req, _ := json.Marshal(cliRequest{Shim: shimBin, Cfg: c.cfg, Report: report})
 	cli.Stdin = bytes.NewReader(req)
-	stdout, err := cli.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli.Stderr = os.Stderr
+	cli.Stdout, cli.Stderr = stdout, stderr
 	if err := cli.Start(); err != nil {
 		t.Fatal(err)
 	}
-	line, err := bufio.NewReader(stdout).ReadBytes('\n')
-	if err != nil {
+	t.Cleanup(func() {
 		_ = cli.Process.Kill()
 		_ = cli.Wait()
-		t.Fatalf("the CLI helper did not report: %v", err)
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		data, err := os.ReadFile(report)
+		if err == nil {
+			var p shim.Process
+			if err := json.Unmarshal(data, &p); err != nil {
+				t.Fatal(err)
+			}
+			c.proc = &p
+			return cli
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the CLI helper did not spawn the shim")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	var p shim.Process
-	if err := json.Unmarshal(line, &p); err != nil {
-		t.Fatal(err)
-	}
-	c.proc = &p
+}
+
+func TestShimSurvivesCLIKill(t *testing.T) {
+	c := newCtr(t, false, "sh", "-c", "sleep 0.5; echo survived; exit 4")
+	cli := startCLI(t, c, nil, os.Stderr)
 	c.start()
 	if err := cli.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -460,6 +479,35 @@ func TestShimSurvivesCLIKill(t *testing.T) {
 	}
 	if !strings.Contains(c.logText(), "stdout F survived") {
 		t.Errorf("log: %q", c.logText())
+	}
+}
+
+func TestPassthrough(t *testing.T) {
+	c := newCtr(t, false, "sh", "-c", "echo to-stdout; echo to-stderr >&2")
+	c.cfg.LogDriver = "passthrough"
+	dir := t.TempDir()
+	stdout, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	startCLI(t, c, stdout, stderr)
+	c.start()
+	if info := c.wait(10 * time.Second); info.ExitCode != 0 {
+		t.Errorf("exit code %d", info.ExitCode)
+	}
+	out, _ := os.ReadFile(stdout.Name())
+	errOut, _ := os.ReadFile(stderr.Name())
+	if string(out) != "to-stdout\n" || string(errOut) != "to-stderr\n" {
+		t.Errorf("the container's stdio are not the CLI's: stdout %q, stderr %q", out, errOut)
+	}
+	if _, err := os.Stat(c.cfg.LogPath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("passthrough wrote a log: %v", err)
 	}
 }
 
@@ -531,13 +579,26 @@ func TestIdleRSS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rssKB int
-	for _, line := range strings.Split(string(status), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			rssKB, _ = strconv.Atoi(strings.Fields(line)[1])
+	field := func(text, key string) int {
+		for _, line := range strings.Split(text, "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
+				n, _ := strconv.Atoi(f[1])
+				return n
+			}
 		}
+		return 0
 	}
-	t.Logf("skiff-shim idle VmRSS: %d kB (%.2f MB)", rssKB, float64(rssKB)/1024)
+	rollup, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", c.proc.ShimPID))
+	rssKB := field(string(status), "VmRSS:")
+	// The file-backed part is the binary's pages, shared by every running shim; the anonymous part is
+	// what each one costs on its own.
+	t.Logf("skiff-shim idle VmRSS: %d kB (%.2f MB): RssAnon %d kB, RssFile %d kB, Pss %d kB, %d threads",
+		rssKB, float64(rssKB)/1024, field(string(status), "RssAnon:"), field(string(status), "RssFile:"),
+		field(string(rollup), "Pss:"), field(string(status), "Threads:"))
+	if os.Getenv("SKIFF_SHIM_TEST_SMAPS") != "" {
+		smaps, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", c.proc.ShimPID))
+		t.Logf("%s\n%s", status, smaps)
+	}
 	if rssKB == 0 || rssKB > 6*1024 {
 		t.Errorf("idle RSS %d kB, want <= 6 MB", rssKB)
 	}
