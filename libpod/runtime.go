@@ -6,7 +6,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
+	"github.com/skiffcontainers/skiff/libpod/oci"
+	"github.com/skiffcontainers/skiff/libpod/state"
 	"github.com/skiffcontainers/skiff/pkg/image"
 	skstorage "github.com/skiffcontainers/skiff/pkg/storage"
 	"github.com/skiffcontainers/skiff/rootless"
@@ -32,6 +35,9 @@ type Runtime struct {
 	Store        storage.Store
 	Images       *image.Service
 	opts         RuntimeOptions
+	state        *state.Store
+	runBase      string // per-user runtime dir for skiff: containers' run dirs, the OCI runtime's state
+	runtimes     map[string]*oci.Runtime
 }
 
 // NewRuntime enters the rootless user namespace when needed (possibly re-executing skiff, the first time),
@@ -59,7 +65,58 @@ func NewRuntime(ctx context.Context, opts RuntimeOptions) (*Runtime, error) {
 		_, _ = store.Shutdown(false)
 		return nil, err
 	}
-	return &Runtime{Config: cfg, StoreOptions: sopts, Store: store, Images: images, opts: opts}, nil
+	r := &Runtime{Config: cfg, StoreOptions: sopts, Store: store, Images: images, opts: opts, runtimes: map[string]*oci.Runtime{}}
+	if err := r.openState(); err != nil {
+		r.Shutdown()
+		return nil, err
+	}
+	images.RemoveContainersOf = r.removeContainersOfImage
+	return r, nil
+}
+
+// openState opens skiff's own state, kept in its own folder inside the graph root (as podman keeps libpod's),
+// and the per-user run directory.
+func (r *Runtime) openState() error {
+	st, err := state.Open(filepath.Join(r.Store.GraphRoot(), "skiff"))
+	if err != nil {
+		return err
+	}
+	r.state = st
+	rd, err := rootless.RuntimeDir()
+	if err != nil {
+		return err
+	}
+	r.runBase = filepath.Join(rd, "skiff")
+	return os.MkdirAll(r.runBase, 0o700)
+}
+
+// removeContainersOfImage is rmi --force's container removal.
+func (r *Runtime) removeContainersOfImage(imageID string) error {
+	ctrs, _ := r.Containers()
+	for _, c := range ctrs {
+		if c.Config.ImageID == imageID {
+			if err := c.Remove(context.Background(), RemoveOptions{Force: true}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ociRuntime returns the named OCI runtime (cached for the call).
+func (r *Runtime) ociRuntime(name string) (*oci.Runtime, error) {
+	if name == "" {
+		name = r.Config.Engine.OCIRuntime
+	}
+	if rt, ok := r.runtimes[name]; ok {
+		return rt, nil
+	}
+	rt, err := oci.Find(name, r.Config.Engine.OCIRuntimes, filepath.Join(r.runBase, "runtime"))
+	if err != nil {
+		return nil, err
+	}
+	r.runtimes[name] = rt
+	return rt, nil
 }
 
 // LoadConfig reads containers.conf the way podman does and applies the global flags on top.

@@ -33,6 +33,24 @@ func addCommands(root *cobra.Command) {
 	imageGroup.AddCommand(newListCommand("list"), newRemoveCommand("rm"), newImageInspectCommand(),
 		newImageExistsCommand(), newImagePruneCommand())
 
+	containerGroup := &cobra.Command{
+		Use:   "container",
+		Short: "Manage containers",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	root.AddCommand(containerGroup)
+	for _, make := range []func(string) *cobra.Command{
+		newCreateCommand, newRunCommand, newStartCommand, newStopCommand, newKillCommand, newWaitCommand,
+		newRestartCommand, newRenameCommand, newLogsCommand, newExecCommand,
+	} {
+		root.AddCommand(make(""))
+		containerGroup.AddCommand(make(""))
+	}
+	root.AddCommand(newRemoveContainerCommand("rm"), newPsCommand("ps"), newPauseCommand(true), newPauseCommand(false))
+	containerGroup.AddCommand(newRemoveContainerCommand("rm"), newPsCommand("list"), newPauseCommand(true),
+		newPauseCommand(false), newContainerExistsCommand(), newCleanupCommand(), newContainerInspectCommand())
+
 	system := &cobra.Command{
 		Use:   "system",
 		Short: "Manage skiff",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -51,8 +52,8 @@ func newImageInspectCommand() *cobra.Command {
 // runInspect prints every object found, then fails for the ones that were not, as podman does.
 func runInspect(cmd *cobra.Command, names []string, f inspectFlags) error {
 	switch f.kind {
-	case "all", "image":
-	case "container", "pod", "volume", "network":
+	case "all", "image", "container":
+	case "pod", "volume", "network":
 		return fmt.Errorf("inspecting %ss is not available yet in this skiff: %w", f.kind, define.ErrInvalidArg)
 	default:
 		return fmt.Errorf("invalid type %q: must be one of image, container, pod, volume, network, all: %w", f.kind, define.ErrInvalidArg)
@@ -67,7 +68,7 @@ func runInspect(cmd *cobra.Command, names []string, f inspectFlags) error {
 		errs  []error
 	)
 	for _, name := range names {
-		data, err := inspectOne(cmd, rt, name)
+		data, err := inspectOne(cmd, rt, name, f)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -86,8 +87,34 @@ func runInspect(cmd *cobra.Command, names []string, f inspectFlags) error {
 	return fmt.Errorf("inspecting object: %w", errs[0])
 }
 
-func inspectOne(cmd *cobra.Command, rt *libpod.Runtime, name string) (any, error) {
+// inspectOne looks for a container first, then an image, as podman does with --type all.
+func inspectOne(cmd *cobra.Command, rt *libpod.Runtime, name string, f inspectFlags) (any, error) {
+	if f.kind == "all" || f.kind == "container" {
+		c, err := rt.LookupContainer(name)
+		if err == nil {
+			return c.Inspect(f.size)
+		}
+		if f.kind == "container" || !errors.Is(err, define.ErrNoSuchCtr) {
+			return nil, err
+		}
+	}
 	return rt.Images.Inspect(cmd.Context(), name)
+}
+
+func newContainerInspectCommand() *cobra.Command {
+	var f inspectFlags
+	cmd := &cobra.Command{
+		Use:   "inspect [options] CONTAINER [CONTAINER...]",
+		Short: "Display the configuration of a container",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.kind = "container"
+			return runInspect(cmd, args, f)
+		},
+	}
+	cmd.Flags().StringVarP(&f.format, "format", "f", "json", "Format the output to a Go template or json")
+	cmd.Flags().BoolVarP(&f.size, "size", "s", false, "Display total file size")
+	return cmd
 }
 
 // printInspect writes podman's inspect JSON (an array, five-space indent) or each item through a template.

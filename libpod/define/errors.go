@@ -11,6 +11,12 @@ var (
 	ErrInvalidArg = errors.New("invalid argument")
 	// ErrImageInUse: the image backs a container.
 	ErrImageInUse = errors.New("image is in use by a container")
+	// ErrNoSuchCtr: no container matches the name, ID or ID prefix.
+	ErrNoSuchCtr = errors.New("no such container")
+	// ErrCtrStateInvalid: the container is in the wrong state for the operation.
+	ErrCtrStateInvalid = errors.New("container state improper")
+	// ErrCtrExists: the name is taken.
+	ErrCtrExists = errors.New("container already exists")
 	// ErrRootless: the operation needs root, or a host setup that rootless lacks.
 	ErrRootless = errors.New("not supported for rootless users")
 )

@@ -35,6 +35,9 @@ func (s *Service) Remove(ctx context.Context, names []string, o RemoveOptions) (
 	}
 	// As in podman, --force also ignores names that match no image.
 	opts := &libimage.RemoveImagesOptions{Force: o.Force, Ignore: o.Ignore || o.Force}
+	if s.RemoveContainersOf != nil {
+		opts.RemoveContainerFunc = s.RemoveContainersOf
+	}
 	if o.All {
 		opts.Filters = []string{"readonly=false"}
 	}

@@ -19,6 +19,9 @@ import (
 type Service struct {
 	rt    *libimage.Runtime
 	store storage.Store
+	// RemoveContainersOf removes the engine's containers that use an image (rmi --force); without it only
+	// their storage would go, and the engine's records would dangle.
+	RemoveContainersOf func(imageID string) error
 }
 
 // NewService binds an image service to a store and the base containers/image system context.
