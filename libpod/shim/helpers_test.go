@@ -37,9 +37,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if workDir != "" {
 		// Leftover runtime state of failed tests: delete it before removing the directory.
-		if out, err := exec.Command(crunPath, "--root", filepath.Join(workDir, "crun"), "list", "-q").Output(); err == nil {
+		if out, err := exec.Command(crunPath, "--root", filepath.Join(workDir, "rtroot"), "list", "-q").Output(); err == nil {
 			for _, id := range strings.Fields(string(out)) {
-				_ = exec.Command(crunPath, "--root", filepath.Join(workDir, "crun"), "delete", "-f", id).Run()
+				_ = exec.Command(crunPath, "--root", filepath.Join(workDir, "rtroot"), "delete", "-f", id).Run()
 			}
 		}
 		os.RemoveAll(workDir)
@@ -54,9 +54,14 @@ func setup(t *testing.T) {
 			setupErr = "needs root: runs real containers with crun"
 			return
 		}
-		p, err := exec.LookPath("crun")
+		// SKIFF_SHIM_TEST_RUNTIME=runc runs the suite with another runtime.
+		rt := os.Getenv("SKIFF_SHIM_TEST_RUNTIME")
+		if rt == "" {
+			rt = "crun"
+		}
+		p, err := exec.LookPath(rt)
 		if err != nil {
-			setupErr = "crun is not installed (apt-get install crun)"
+			setupErr = rt + " is not installed (apt-get install " + rt + ")"
 			return
 		}
 		crunPath = p
@@ -164,7 +169,7 @@ func newCtr(t *testing.T, terminal bool, args ...string) *ctr {
 	c.cfg = shim.Config{
 		ID:          id,
 		Runtime:     crunPath,
-		RuntimeArgs: []string{"--root", filepath.Join(workDir, "crun")},
+		RuntimeArgs: []string{"--root", filepath.Join(workDir, "rtroot")},
 		Bundle:      dir,
 		RunDir:      runDir,
 		LogDriver:   "k8s-file",
@@ -173,6 +178,25 @@ func newCtr(t *testing.T, terminal bool, args ...string) *ctr {
 	}
 	t.Cleanup(c.cleanup)
 	return c
+}
+
+// editSpec changes the bundle's config.json.
+func (c *ctr) editSpec(edit func(spec map[string]any)) {
+	c.t.Helper()
+	path := filepath.Join(c.bundle, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(data, &spec); err != nil {
+		c.t.Fatal(err)
+	}
+	edit(spec)
+	data, _ = json.MarshalIndent(spec, "", " ")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 func (c *ctr) spawn() {
@@ -185,7 +209,7 @@ func (c *ctr) spawn() {
 }
 
 func (c *ctr) runtime(verb string, args ...string) error {
-	full := append([]string{"--root", filepath.Join(workDir, "crun"), verb}, args...)
+	full := append([]string{"--root", filepath.Join(workDir, "rtroot"), verb}, args...)
 	out, err := exec.Command(crunPath, full...).CombinedOutput()
 	if err != nil {
 		c.t.Logf("crun %s: %v: %s", verb, err, out)
@@ -220,7 +244,7 @@ func (c *ctr) logText() string {
 }
 
 func (c *ctr) cleanup() {
-	_ = exec.Command(crunPath, "--root", filepath.Join(workDir, "crun"), "delete", "-f", c.id).Run()
+	_ = exec.Command(crunPath, "--root", filepath.Join(workDir, "rtroot"), "delete", "-f", c.id).Run()
 	if c.proc != nil {
 		// A shim still supervising means a failed test: do not leave it behind.
 		if _, err := shim.ReadExit(c.runDir); err != nil {

@@ -170,6 +170,31 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+func TestOOMKilled(t *testing.T) {
+	setup(t)
+	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.limit_in_bytes"); err != nil && !cgroup2() {
+		t.Skip("no cgroup v1 memory hierarchy and no cgroup v2")
+	}
+	// Command substitution keeps all 200 MB in the shell's memory: over the 6 MB limit.
+	c := newCtr(t, false, "sh", "-c", `x=$(head -c 200000000 /dev/zero | tr '\0' a); echo ${#x}`)
+	c.editSpec(func(spec map[string]any) {
+		linux := spec["linux"].(map[string]any)
+		linux["cgroupsPath"] = "/skiff-shim-test-" + c.id[:12]
+		linux["resources"] = map[string]any{"memory": map[string]any{"limit": 6 << 20, "swap": 6 << 20}}
+	})
+	c.spawn()
+	c.start()
+	info := c.wait(30 * time.Second)
+	if info.ExitCode != 137 || !info.OOMKilled {
+		t.Errorf("exit code %d, oomKilled %v: want 137 and true", info.ExitCode, info.OOMKilled)
+	}
+}
+
+func cgroup2() bool {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	return err == nil && strings.Contains(string(data), " /sys/fs/cgroup rw") && strings.Contains(string(data), " - cgroup2 ")
+}
+
 func TestRuntimeErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -194,7 +219,7 @@ func TestRuntimeErrors(t *testing.T) {
 			if rerr.ExitCode() != tc.code {
 				t.Errorf("exit code %d, want %d (%v)", rerr.ExitCode(), tc.code, err)
 			}
-			if rerr.Runtime != "crun" || rerr.Msg == "" {
+			if rerr.Runtime != filepath.Base(crunPath) || rerr.Msg == "" {
 				t.Errorf("runtime %q, message %q", rerr.Runtime, rerr.Msg)
 			}
 			t.Logf("%v", err)
