@@ -168,6 +168,12 @@ func (h *hub) readClient(c *client) {
 			if sz, err := shim.ParseResize(payload); err == nil {
 				h.resize(sz)
 			}
+		case shim.FrameSync:
+			// Frames are handled in order: everything this client sent before is done.
+			h.mu.Lock()
+			_ = c.conn.SetWriteDeadline(time.Now().Add(clientWriteTimeout))
+			_ = shim.WriteFrame(c.conn, shim.FrameSync, nil)
+			h.mu.Unlock()
 		}
 	}
 }

@@ -43,6 +43,7 @@ type Conn struct {
 
 	wmu sync.Mutex // serializes frame writes
 
+	synced   chan struct{} // closed at the shim's FrameSync answer
 	done     chan struct{}
 	doneOnce sync.Once
 	err      error
@@ -92,15 +93,51 @@ func Dial(ctx context.Context, runDir string, s Streams) (*Conn, error) {
 	if s.DetachKeys == nil {
 		s.DetachKeys = DefaultDetachKeys
 	}
-	c := &Conn{c: uc, s: s, flags: payload[0], done: make(chan struct{})}
+	c := &Conn{c: uc, s: s, flags: payload[0], synced: make(chan struct{}), done: make(chan struct{})}
 	go c.readOutput()
+	// A size already waiting is the initial one: have it applied before returning, so that a process
+	// started after Dial sees it.
+	if s.Resize != nil {
+		select {
+		case sz, ok := <-s.Resize:
+			if ok {
+				if err := c.initialResize(ctx, sz); err != nil {
+					c.finish(err)
+					return nil, err
+				}
+			}
+		default:
+		}
+		go c.pumpResize()
+	}
 	if s.Stdin != nil {
 		go c.pumpStdin()
 	}
-	if s.Resize != nil {
-		go c.pumpResize()
-	}
 	return c, nil
+}
+
+func (c *Conn) initialResize(ctx context.Context, sz Size) error {
+	if err := c.send(FrameResize, ResizePayload(sz)); err != nil {
+		return fmt.Errorf("attach: sending the terminal size: %w", err)
+	}
+	if err := c.send(FrameSync, nil); err != nil {
+		return fmt.Errorf("attach: sending the terminal size: %w", err)
+	}
+	t := time.NewTimer(helloTimeout)
+	defer t.Stop()
+	select {
+	case <-c.synced:
+		return nil
+	case <-c.done:
+		if c.err != nil {
+			return c.err
+		}
+		return errors.New("attach: the shim closed the connection: the container has exited")
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return errors.New("attach: the shim did not apply the terminal size")
+	}
 }
 
 // Terminal reports whether the container has a pty (its output is then all on Stdout).
@@ -178,6 +215,13 @@ func (c *Conn) readOutput() {
 			w = c.s.Stdout
 		case FrameStderr:
 			w = c.s.Stderr
+		case FrameSync:
+			select {
+			case <-c.synced:
+			default:
+				close(c.synced)
+			}
+			continue
 		case FrameExit:
 			if len(payload) == 4 {
 				c.exitCode = int(int32(binary.BigEndian.Uint32(payload)))

@@ -23,7 +23,9 @@ import (
 // connection. The client sends FrameStdin (bytes for the container's stdin), FrameResize (rows, cols as
 // uint16 BE; terminal only) and FrameStdinEOF (its stdin ended: the shim closes the container's stdin once
 // no other connected client is still writing to it; ignored for a terminal, whose master is also the
-// output).
+// output). FrameSync asks the shim to answer with a FrameSync once it has handled every earlier frame of
+// the client: Dial uses it so that the initial terminal size is applied before it returns (and so before
+// `RUNTIME start`).
 const (
 	FrameStdin    byte = 1 // client -> shim
 	FrameStdout   byte = 2 // shim -> client
@@ -32,6 +34,7 @@ const (
 	FrameStdinEOF byte = 5 // client -> shim: empty
 	FrameHello    byte = 6 // shim -> client: 1 byte of HelloTerminal|HelloStdin flags
 	FrameExit     byte = 7 // shim -> client: exit code int32 BE, just before the server closes
+	FrameSync     byte = 8 // client -> shim: answer with FrameSync once every earlier frame is handled; and the answer
 )
 
 // Flags in FrameHello's payload.

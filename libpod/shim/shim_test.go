@@ -394,8 +394,7 @@ func TestTerminal(t *testing.T) {
 	if !conn.Terminal() {
 		t.Error("the shim does not report a terminal")
 	}
-	// The initial size is applied before the process runs.
-	time.Sleep(50 * time.Millisecond)
+	// The initial size is applied when Dial returns: before the process runs.
 	c.start()
 	waitFor(t, func() bool { return strings.Contains(out.String(), "24 80") }, "the first stty size")
 	resize <- shim.Size{Rows: 40, Cols: 100}
