@@ -259,7 +259,8 @@ func (s *supervisor) create() error {
 	cmd.Args = append([]string{cfg.Runtime}, append(args, cfg.ID)...)
 
 	if err := cmd.Start(); err != nil {
-		return &runtimeFailure{msg: fmt.Sprintf("%s: %v", cfg.Runtime, err)}
+		// The runtime itself cannot run: an engine problem (125), not the container's command (126/127).
+		return fmt.Errorf("starting the OCI runtime: %w", err)
 	}
 	for _, f := range theirs {
 		f.Close()

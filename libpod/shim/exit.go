@@ -64,17 +64,21 @@ func WaitExit(ctx context.Context, runDir string) (*ExitInfo, error) {
 		defer in.Close()
 	}
 	events := make(chan error, 1)
+	stop := make(chan struct{})
+	defer close(stop)
 	if in != nil {
 		go func() {
 			buf := make([]byte, 4096)
 			for {
 				n, err := in.Read(buf)
-				if err != nil {
-					events <- err
-					return
+				if err == nil && dirGone(buf[:n]) {
+					err = fmt.Errorf("run directory %s was removed: %w", runDir, os.ErrNotExist)
 				}
-				if dirGone(buf[:n]) {
-					events <- fmt.Errorf("run directory %s was removed: %w", runDir, os.ErrNotExist)
+				if err != nil {
+					select {
+					case events <- err:
+					case <-stop:
+					}
 					return
 				}
 				select {

@@ -237,6 +237,14 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := shim.Spawn(shimBin, c.cfg); err == nil {
 		t.Error("journald accepted")
 	}
+	// A runtime that cannot be run is the engine's failure, not the command's: no RuntimeError (127).
+	c.cfg.LogDriver = "none"
+	c.cfg.Runtime = "/nonexistent/crun"
+	_, err := shim.Spawn(shimBin, c.cfg)
+	var rerr *shim.RuntimeError
+	if err == nil || errors.As(err, &rerr) || !strings.Contains(err.Error(), "/nonexistent/crun") {
+		t.Errorf("missing runtime: %v", err)
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe for the attach goroutine and the test.
@@ -581,6 +589,22 @@ func TestReadExitNotExited(t *testing.T) {
 	defer cancel()
 	if _, err := shim.WaitExit(ctx, t.TempDir()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("WaitExit: %v, want DeadlineExceeded", err)
+	}
+}
+
+func TestWaitExitRunDirRemoved(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		os.RemoveAll(dir)
+	}()
+	ctx, cancel := contextWithTimeout(5 * time.Second)
+	defer cancel()
+	if _, err := shim.WaitExit(ctx, dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("WaitExit: %v, want os.ErrNotExist", err)
 	}
 }
 
