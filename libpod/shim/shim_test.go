@@ -337,6 +337,45 @@ func TestAttachStdin(t *testing.T) {
 	}
 }
 
+func TestAttachStdinTwoClients(t *testing.T) {
+	c := newCtr(t, false, "cat")
+	c.cfg.Stdin = true
+	c.spawn()
+	c.start()
+	ctx, cancel := contextWithTimeout(20 * time.Second)
+	defer cancel()
+	ra, wa := io.Pipe()
+	rb, wb := io.Pipe()
+	var outA, outB syncBuffer
+	a, err := shim.Dial(ctx, c.runDir, shim.Streams{Stdin: ra, Stdout: &outA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := shim.Dial(ctx, c.runDir, shim.Streams{Stdin: rb, Stdout: &outB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	_, _ = wa.Write([]byte("from a\n"))
+	waitFor(t, func() bool { return outB.String() == "from a\n" }, "a's line echoed to b")
+	_, _ = wb.Write([]byte("from b\n"))
+	waitFor(t, func() bool { return outA.String() == "from a\nfrom b\n" }, "b's line echoed to a")
+	// a's stdin ends while b is still writing: the container's stdin stays open for b.
+	wa.Close()
+	time.Sleep(100 * time.Millisecond)
+	_, _ = wb.Write([]byte("still open\n"))
+	waitFor(t, func() bool { return strings.HasSuffix(outB.String(), "still open\n") }, "b's line after a's EOF")
+	// The last writer's EOF closes it: cat ends.
+	wb.Close()
+	if err := a.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if info := c.wait(5 * time.Second); info.ExitCode != 0 {
+		t.Errorf("exit code %d", info.ExitCode)
+	}
+}
+
 func TestAttachDetach(t *testing.T) {
 	c := newCtr(t, false, "cat")
 	c.cfg.Stdin = true
