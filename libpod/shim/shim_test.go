@@ -468,6 +468,37 @@ func TestTerminal(t *testing.T) {
 	}
 }
 
+func TestLongRunDir(t *testing.T) {
+	// Socket paths over sockaddr_un's 108 bytes: attach goes through /proc/self/fd, the console socket
+	// through a short temporary directory.
+	c := newCtr(t, true, "sh", "-c", "tty; stty size")
+	long := filepath.Join(c.bundle, strings.Repeat("d", 60), strings.Repeat("e", 60))
+	if err := os.MkdirAll(long, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c.runDir, c.cfg.RunDir = long, long
+	c.spawn()
+	ctx, cancel := contextWithTimeout(20 * time.Second)
+	defer cancel()
+	resize := make(chan shim.Size, 1)
+	resize <- shim.Size{Rows: 33, Cols: 77}
+	var out syncBuffer
+	conn, err := shim.Dial(ctx, c.runDir, shim.Streams{Stdout: &out, Resize: resize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.start()
+	if err := conn.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "/dev/pts/") || !strings.Contains(out.String(), "33 77") {
+		t.Errorf("output %q", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(long, shim.ConsoleSock)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("console socket left: %v", err)
+	}
+}
+
 // The CLI that spawned the shim dies by SIGKILL: the shim carries on and records the exit.
 const helperEnv = "SKIFF_SHIM_TEST_CLI"
 
