@@ -17,10 +17,12 @@ const kindContainer = "containers"
 // Container statuses, podman's words.
 const (
 	StatusCreated = "created"
-	StatusRunning = "running"
-	StatusPaused  = "paused"
-	StatusExited  = "exited"
-	StatusStopped = "stopped"
+	// StatusInitialized: the runtime created the container (init), its process has not started.
+	StatusInitialized = "initialized"
+	StatusRunning     = "running"
+	StatusPaused      = "paused"
+	StatusExited      = "exited"
+	StatusStopped     = "stopped"
 )
 
 // ContainerConfig is what create decided; it does not change afterwards (but for the name).

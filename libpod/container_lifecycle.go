@@ -62,8 +62,10 @@ func (c *Container) Start(ctx context.Context, o StartOptions) (*Attached, error
 			return nil, err
 		}
 	}
-	if err := c.init(ctx); err != nil {
-		return nil, err
+	if c.State.Status != StatusInitialized {
+		if err := c.init(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var att *Attached
 	if o.Attach != nil {
@@ -171,7 +173,7 @@ func (c *Container) init(ctx context.Context) error {
 	c.State.OOMKilled = false
 	c.State.CleanedUp = false
 	c.State.FinishedAt = time.Time{}
-	c.State.Status = StatusCreated
+	c.State.Status = StatusInitialized
 	return c.save()
 }
 
@@ -240,7 +242,10 @@ func (c *Container) Stop(ctx context.Context, o StopOptions) error {
 			return c.Cleanup(ctx)
 		}
 	}
-	if err := rt.Kill(c.Config.ID, "SIGKILL", true); err != nil && !errors.Is(err, oci.ErrNotFound) {
+	// --all needs the container's cgroup to find its processes; without one (rootless on cgroup v1) killing
+	// the init is enough: the kernel kills the rest of its PID namespace.
+	all := !c.Config.Rootless || cgroupV2()
+	if err := rt.Kill(c.Config.ID, "SIGKILL", all); err != nil && !errors.Is(err, oci.ErrNotFound) {
 		return err
 	}
 	if err := c.waitShimExit(ctx, 10*time.Second); err != nil {
@@ -321,10 +326,11 @@ func (c *Container) cleanupLocked(ctx context.Context) error {
 	c.State.Mountpoint = ""
 	c.State.Pid = 0
 	c.State.ShimPid = 0
-	if c.State.Status == StatusCreated {
-		c.State.Status = StatusExited
+	if c.State.Status == StatusInitialized {
+		c.State.Status = StatusCreated
+	} else {
+		c.State.CleanedUp = true
 	}
-	c.State.CleanedUp = true
 	return c.save()
 }
 

@@ -27,6 +27,7 @@ static char runtime_dir[PATH_MAX];
 static char err_msg[1024];
 
 int skiff_joined(void) { return joined || inherited; }
+int skiff_inherited(void) { return inherited; }
 int skiff_pause_alive(void) { return pause_alive; }
 unsigned int skiff_orig_uid(void) { return orig_uid; }
 unsigned int skiff_orig_gid(void) { return orig_gid; }

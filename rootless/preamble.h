@@ -1,6 +1,7 @@
 #ifndef SKIFF_PREAMBLE_H
 #define SKIFF_PREAMBLE_H
 int skiff_joined(void);
+int skiff_inherited(void);
 int skiff_pause_alive(void);
 unsigned int skiff_orig_uid(void);
 unsigned int skiff_orig_gid(void);

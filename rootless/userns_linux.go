@@ -57,6 +57,10 @@ func GID() int { return int(C.skiff_orig_gid()) }
 // InUserNS reports whether this process runs inside the rootless user namespace.
 func InUserNS() bool { return C.skiff_joined() != 0 }
 
+// Inherited reports whether a parent skiff had already put this process in the user namespace: it runs
+// under `skiff unshare` or from a container's shim.
+func Inherited() bool { return C.skiff_inherited() != 0 }
+
 // RuntimeDir is the per-user runtime directory: $XDG_RUNTIME_DIR when it is ours, else /tmp/skiff-run-UID.
 // For root it is /run.
 func RuntimeDir() (string, error) {

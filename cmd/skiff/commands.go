@@ -42,14 +42,17 @@ func addCommands(root *cobra.Command) {
 	root.AddCommand(containerGroup)
 	for _, make := range []func(string) *cobra.Command{
 		newCreateCommand, newRunCommand, newStartCommand, newStopCommand, newKillCommand, newWaitCommand,
-		newRestartCommand, newRenameCommand, newLogsCommand, newExecCommand,
+		newRestartCommand, newRenameCommand, newLogsCommand, newExecCommand, newInitCommand, newMountCommand,
+		newUnmountCommand, newDiffCommand, newExportCommand, newAttachCommand, newTopCommand, newCommitCommand,
+		newCpCommand,
 	} {
 		root.AddCommand(make(""))
 		containerGroup.AddCommand(make(""))
 	}
 	root.AddCommand(newRemoveContainerCommand("rm"), newPsCommand("ps"), newPauseCommand(true), newPauseCommand(false))
 	containerGroup.AddCommand(newRemoveContainerCommand("rm"), newPsCommand("list"), newPauseCommand(true),
-		newPauseCommand(false), newContainerExistsCommand(), newCleanupCommand(), newContainerInspectCommand())
+		newPauseCommand(false), newContainerExistsCommand(), newCleanupCommand(), newContainerInspectCommand(),
+		newContainerPruneCommand())
 
 	system := &cobra.Command{
 		Use:   "system",

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 
+	ociv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/skiffcontainers/skiff/libpod/define"
 	"go.podman.io/common/libimage"
 	"go.podman.io/image/v5/types"
@@ -103,4 +104,17 @@ func (s *Service) TempDir() string {
 		return sys.BigFilesTemporaryDir
 	}
 	return "/var/tmp"
+}
+
+// OCIConfig is an image's config document, read from storage.
+func (s *Service) OCIConfig(id string) (*ociv1.Image, error) {
+	img, err := s.store.Image(id)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, define.ErrNoSuchImage)
+	}
+	cfg := readConfig(s.store, img)
+	if cfg == nil {
+		return nil, fmt.Errorf("image %s has no readable config", id)
+	}
+	return cfg, nil
 }
