@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -58,12 +60,27 @@ func (c *Container) Commit(ctx context.Context, o CommitOptions) (string, error)
 	if err != nil {
 		return "", err
 	}
+	// The diff reader holds the layer store's lock until it is closed, and PutLayer needs that lock: spool
+	// the diff to a file first.
+	spool, err := os.CreateTemp(c.rt.Images.TempDir(), "skiff-commit-")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
 	diff, err := store.Diff(rw.Parent, rw.ID, &storage.DiffOptions{Compression: compressionPtr(archive.Uncompressed)})
 	if err != nil {
 		return "", fmt.Errorf("reading the container's changes: %w", err)
 	}
-	layer, _, err := store.PutLayer("", rw.Parent, nil, "", false, nil, diff)
+	_, err = io.Copy(spool, diff)
 	diff.Close()
+	if err != nil {
+		return "", fmt.Errorf("reading the container's changes: %w", err)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	layer, _, err := store.PutLayer("", rw.Parent, nil, "", false, nil, spool)
 	if err != nil {
 		return "", fmt.Errorf("storing the new layer: %w", err)
 	}
