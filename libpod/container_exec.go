@@ -2,6 +2,7 @@ package libpod
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/skiffcontainers/skiff/libpod/define"
+	"github.com/skiffcontainers/skiff/libpod/shim"
 	"github.com/skiffcontainers/skiff/pkg/env"
 	"github.com/skiffcontainers/skiff/pkg/spec"
 )
@@ -85,7 +87,10 @@ func (c *Container) Exec(ctx context.Context, o ExecOptions) (int, error) {
 	if err != nil {
 		return define.ExitEngine, err
 	}
-	args := append(rt.GlobalArgs(), "exec", "--process", procFile.Name())
+	// crun writes its own errors to --log, so the process's stderr carries only the process's output.
+	logFile := procFile.Name() + ".log"
+	defer os.Remove(logFile)
+	args := append(rt.GlobalArgs(), "--log", logFile, "--log-format", "json", "exec", "--process", procFile.Name())
 	if o.Tty {
 		args = append(args, "--tty")
 	}
@@ -98,26 +103,28 @@ func (c *Container) Exec(ctx context.Context, o ExecOptions) (int, error) {
 		cmd.Stdin = o.Stdin
 	}
 	cmd.Stdout = o.Stdout
-	var stderr strings.Builder
+	var held *holdRuntimeError
 	if o.Stderr != nil {
-		cmd.Stderr = io.MultiWriter(o.Stderr, &stderr)
-	} else {
-		cmd.Stderr = &stderr
+		held = &holdRuntimeError{w: o.Stderr}
+		cmd.Stderr = held
 	}
 	err = cmd.Run()
+	runtimeErr := ""
+	if err != nil {
+		runtimeErr = runtimeLogError(logFile)
+	}
+	if held != nil {
+		held.finish(runtimeErr != "")
+	}
 	if err == nil {
 		return 0, nil
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code := ee.ExitCode()
-		msg := stderr.String()
-		switch {
-		case strings.Contains(msg, "executable file") && strings.Contains(msg, "not found"),
-			strings.Contains(msg, "No such file or directory") && strings.Contains(msg, "exec"):
-			return define.ExitCommandNotFnd, nil
-		case strings.Contains(msg, "Permission denied") && strings.Contains(msg, "exec"):
-			return define.ExitCannotInvoke, nil
+		if runtimeErr != "" {
+			rc, text := shim.ClassifyRuntimeError(runtimeErr)
+			return rc, fmt.Errorf("%s: %s", rt.Name, text)
 		}
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			code = 128 + int(ws.Signal())
@@ -134,4 +141,62 @@ func hasEnv(list []string, key string) bool {
 		}
 	}
 	return false
+}
+
+// runtimeLogError is the last error the runtime wrote to its JSON --log file, or "".
+func runtimeLogError(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	msg := ""
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var entry struct {
+			Msg   string `json:"msg"`
+			Level string `json:"level"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Level == "error" {
+			msg = entry.Msg
+		}
+	}
+	return msg
+}
+
+// holdRuntimeError passes the process's stderr through, except that a first line that looks like the
+// runtime's own exec failure (crun's child writes it to the process's stderr too) is held until it is known
+// whether the runtime failed; then the one-line "Error:" says it once.
+type holdRuntimeError struct {
+	w       io.Writer
+	held    []byte
+	started bool
+}
+
+func (h *holdRuntimeError) Write(p []byte) (int, error) {
+	if !h.started {
+		h.started = true
+		if looksLikeRuntimeError(p) {
+			h.held = append([]byte{}, p...)
+			return len(p), nil
+		}
+	}
+	if h.held != nil {
+		if _, err := h.w.Write(h.held); err != nil {
+			return 0, err
+		}
+		h.held = nil
+	}
+	return h.w.Write(p)
+}
+
+func (h *holdRuntimeError) finish(runtimeFailed bool) {
+	if h.held != nil && !runtimeFailed {
+		_, _ = h.w.Write(h.held)
+	}
+	h.held = nil
+}
+
+func looksLikeRuntimeError(p []byte) bool {
+	s := string(p)
+	return strings.Count(s, "\n") <= 1 && (strings.Contains(s, "executable file") || strings.Contains(s, "open executable") ||
+		strings.Contains(s, "Permission denied") || strings.Contains(s, "No such file or directory"))
 }

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/docker/go-units"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/skiffcontainers/skiff/pkg/spec"
 )
 
 // InspectContainerData is podman's container inspect document (the fields skiff knows; the names and
@@ -57,20 +59,29 @@ type InspectContainerData struct {
 
 // InspectState is .State.
 type InspectState struct {
-	OciVersion     string    `json:"OciVersion"`
-	Status         string    `json:"Status"`
-	Running        bool      `json:"Running"`
-	Paused         bool      `json:"Paused"`
-	Restarting     bool      `json:"Restarting"`
-	OOMKilled      bool      `json:"OOMKilled"`
-	Dead           bool      `json:"Dead"`
-	Pid            int       `json:"Pid"`
-	ConmonPid      int       `json:"ConmonPid,omitempty"`
-	ExitCode       int32     `json:"ExitCode"`
-	Error          string    `json:"Error"`
-	StartedAt      time.Time `json:"StartedAt"`
-	FinishedAt     time.Time `json:"FinishedAt"`
-	CheckpointedAt time.Time `json:"CheckpointedAt,omitempty"`
+	OciVersion     string             `json:"OciVersion"`
+	Status         string             `json:"Status"`
+	Running        bool               `json:"Running"`
+	Paused         bool               `json:"Paused"`
+	Restarting     bool               `json:"Restarting"`
+	OOMKilled      bool               `json:"OOMKilled"`
+	Dead           bool               `json:"Dead"`
+	Pid            int                `json:"Pid"`
+	ConmonPid      int                `json:"ConmonPid,omitempty"`
+	ExitCode       int32              `json:"ExitCode"`
+	Error          string             `json:"Error"`
+	StartedAt      time.Time          `json:"StartedAt"`
+	FinishedAt     time.Time          `json:"FinishedAt"`
+	Health         HealthCheckResults `json:"Health"`
+	CheckpointedAt time.Time          `json:"CheckpointedAt"`
+	RestoredAt     time.Time          `json:"RestoredAt"`
+}
+
+// HealthCheckResults is .State.Health.
+type HealthCheckResults struct {
+	Status        string `json:"Status"`
+	FailingStreak int    `json:"FailingStreak"`
+	Log           []any  `json:"Log"`
 }
 
 // InspectGraphDriver is .GraphDriver.
@@ -117,12 +128,14 @@ type InspectContainerConf struct {
 	Timezone      string              `json:"Timezone,omitempty"`
 	Umask         string              `json:"Umask"`
 	StopTimeout   uint                `json:"StopTimeout"`
+	Timeout       uint                `json:"Timeout"`
 }
 
 // InspectContainerHost is .HostConfig.
 type InspectContainerHost struct {
 	Binds           []string          `json:"Binds"`
-	CgroupManager   string            `json:"CgroupManager,omitempty"`
+	CgroupManager   string            `json:"CgroupManager"`
+	Devices         []any             `json:"Devices"`
 	CgroupMode      string            `json:"CgroupMode"`
 	ContainerIDFile string            `json:"ContainerIDFile"`
 	LogConfig       *InspectLogConfig `json:"LogConfig"`
@@ -238,9 +251,6 @@ func (c *Container) Inspect(withSize bool) (*InspectContainerData, error) {
 		StartedAt:  c.State.StartedAt,
 		FinishedAt: c.State.FinishedAt,
 	}
-	if st.Status == StatusRunning || st.Status == StatusPaused {
-		st.Running = true
-	}
 	d.State = st
 	if c.State.Mountpoint != "" {
 		d.Rootfs = ""
@@ -251,6 +261,9 @@ func (c *Container) Inspect(withSize bool) (*InspectContainerData, error) {
 	if cfg, err := c.ociSpec(); err == nil && cfg.Process != nil && cfg.Process.Capabilities != nil {
 		d.EffectiveCaps = cfg.Process.Capabilities.Effective
 		d.BoundingCaps = cfg.Process.Capabilities.Bounding
+	} else {
+		d.BoundingCaps = c.expectedCaps()
+		d.EffectiveCaps = d.BoundingCaps
 	}
 	s := c.Config.Spec
 	env := s.ImageConfig.Env
@@ -323,8 +336,8 @@ func (c *Container) Inspect(withSize bool) (*InspectContainerData, error) {
 		RestartPolicy:   &RestartPolicy{Name: "", MaximumRetryCount: 0},
 		AutoRemove:      c.Config.Remove,
 		VolumesFrom:     []string{},
-		CapAdd:          nonNil(s.CapAdd),
-		CapDrop:         nonNil(s.CapDrop),
+		CgroupManager:   "cgroupfs",
+		Devices:         []any{},
 		Dns:             []string{},
 		DnsOptions:      []string{},
 		DnsSearch:       []string{},
@@ -345,6 +358,7 @@ func (c *Container) Inspect(withSize bool) (*InspectContainerData, error) {
 		Ulimits:         []InspectUlimit{},
 		Init:            s.Init,
 	}
+	d.HostConfig.CapAdd, d.HostConfig.CapDrop = capDelta(d.BoundingCaps)
 	if d.HostConfig.ShmSize == 0 {
 		d.HostConfig.ShmSize = 65536000
 	}
@@ -396,4 +410,75 @@ var signalNumbers = map[string]uint{
 
 func signalNumber(s string) uint {
 	return signalNumbers[strings.TrimPrefix(strings.ToUpper(s), "SIG")]
+}
+
+// dockerDefaultCaps is Docker's default capability set, which podman's inspect reports CapAdd and CapDrop
+// against (so a default podman container "drops" AUDIT_WRITE, MKNOD and NET_RAW).
+var dockerDefaultCaps = []string{
+	"CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_MKNOD",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT",
+}
+
+func capDelta(bounding []string) (add, drop []string) {
+	have := map[string]bool{}
+	for _, c := range bounding {
+		have[c] = true
+	}
+	def := map[string]bool{}
+	add, drop = []string{}, []string{}
+	for _, c := range dockerDefaultCaps {
+		def[c] = true
+		if !have[c] {
+			drop = append(drop, c)
+		}
+	}
+	for _, c := range bounding {
+		if !def[c] {
+			add = append(add, c)
+		}
+	}
+	sort.Strings(add)
+	return add, drop
+}
+
+// expectedCaps is the bounding set a container that has not started yet will get: containers.conf's
+// defaults with --cap-add and --cap-drop applied (privileged: the caller's whole set).
+func (c *Container) expectedCaps() []string {
+	s := c.Config.Spec
+	if s.Privileged {
+		return spec.BoundingCapabilities()
+	}
+	set := map[string]bool{}
+	norm := func(n string) string {
+		n = strings.ToUpper(n)
+		if !strings.HasPrefix(n, "CAP_") {
+			n = "CAP_" + n
+		}
+		return n
+	}
+	for _, cp := range c.rt.Config.Containers.DefaultCapabilities.Get() {
+		set[norm(cp)] = true
+	}
+	for _, cp := range s.CapDrop {
+		if strings.EqualFold(cp, "all") {
+			set = map[string]bool{}
+			continue
+		}
+		delete(set, norm(cp))
+	}
+	for _, cp := range s.CapAdd {
+		if strings.EqualFold(cp, "all") {
+			for _, b := range spec.BoundingCapabilities() {
+				set[b] = true
+			}
+			continue
+		}
+		set[norm(cp)] = true
+	}
+	out := make([]string, 0, len(set))
+	for cp := range set {
+		out = append(out, cp)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,9 +134,15 @@ func (c *Container) init(ctx context.Context) error {
 	for k, v := range c.Config.Annotations {
 		opts.Annotations[k] = v
 	}
+	if opts.DefaultEnv == nil {
+		opts.DefaultEnv = c.rt.Config.Containers.Env.Get()
+	}
+	if err := c.checkWorkDir(mountpoint); err != nil {
+		return fail(err)
+	}
 	g, err := spec.Generate(&opts)
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("%w: %w", err, define.ErrCannotStart))
 	}
 	if err := writeJSONFile(filepath.Join(runDir, "config.json"), g); err != nil {
 		return fail(err)
@@ -188,6 +195,34 @@ func (c *Container) abortStart(cause error) {
 	c.State.Status = StatusCreated
 	c.State.Error = cause.Error()
 	_ = c.save()
+}
+
+// checkWorkDir makes the image's working directory when it is missing, as podman does, but refuses a
+// missing one the user asked for with -w.
+func (c *Container) checkWorkDir(rootfs string) error {
+	s := c.Config.Spec
+	dir := s.WorkDir
+	fromUser := dir != ""
+	if !fromUser {
+		dir = s.ImageConfig.WorkingDir
+	}
+	if dir == "" || dir == "/" {
+		return nil
+	}
+	resolved, err := securejoin.SecureJoin(rootfs, dir)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(resolved); err == nil {
+		if !st.IsDir() {
+			return fmt.Errorf("workdir %q is not a directory on container %s: %w", dir, c.Config.ID, define.ErrCannotStart)
+		}
+		return nil
+	}
+	if fromUser {
+		return fmt.Errorf("workdir %q does not exist on container %s: %w", dir, c.Config.ID, define.ErrCannotStart)
+	}
+	return os.MkdirAll(resolved, 0o755)
 }
 
 func (c *Container) hostname() string {
@@ -443,7 +478,7 @@ func (c *Container) setPaused(pause bool) error {
 		return fmt.Errorf("%q is not %s, can't %s: %w", c.Config.ID, from, map[bool]string{true: "pause", false: "unpause"}[pause], define.ErrCtrStateInvalid)
 	}
 	if c.Config.Rootless && pause && !cgroupV2() {
-		return fmt.Errorf("pause is not supported for rootless containers on cgroup v1: the freezer needs a cgroup the user owns (use cgroup v2 with delegation): %w", define.ErrRootless)
+		return fmt.Errorf("can not pause containers on rootless containers with cgroup V1 (the freezer needs a cgroup the user owns: use cgroup v2 with delegation): %w", define.ErrRootless)
 	}
 	rt, err := c.rt.ociRuntime(c.Config.OCIRuntime)
 	if err != nil {

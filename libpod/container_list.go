@@ -2,6 +2,7 @@ package libpod
 
 import (
 	"fmt"
+	"github.com/docker/go-units"
 	"regexp"
 	"sort"
 	"strconv"
@@ -15,8 +16,8 @@ import (
 type ListContainer struct {
 	AutoRemove bool              `json:"AutoRemove"`
 	Command    []string          `json:"Command"`
-	Created    time.Time         `json:"Created"`
-	CreatedAt  string            `json:"CreatedAt"`
+	Created    int64             `json:"Created"`
+	CreatedAt  string            `json:"CreatedAt"` // podman 4.3: how long ago, in words
 	Exited     bool              `json:"Exited"`
 	ExitedAt   int64             `json:"ExitedAt"`
 	ExitCode   int32             `json:"ExitCode"`
@@ -38,6 +39,8 @@ type ListContainer struct {
 	State      string            `json:"State"`
 	Status     string            `json:"Status"`
 	Restarts   int               `json:"Restarts"`
+	// CreatedNano orders containers created within one second.
+	CreatedNano int64 `json:"-"`
 }
 
 // ContainerSize is ps --size.
@@ -63,10 +66,11 @@ func (r *Runtime) ListContainers(o PsOptions) ([]ListContainer, []error, error) 
 		return nil, nil, err
 	}
 	ctrs, warnings := r.Containers()
+	// Newest first here, so that --latest and --last keep the newest; ps prints them oldest first.
 	sort.Slice(ctrs, func(i, j int) bool { return ctrs[i].Config.Created.After(ctrs[j].Config.Created) })
 	var out []ListContainer
 	for _, c := range ctrs {
-		if !o.All && len(o.Filters) == 0 && c.State.Status != StatusRunning && c.State.Status != StatusPaused {
+		if !o.All && !hasStatusFilter(o.Filters) && c.State.Status != StatusRunning && c.State.Status != StatusPaused {
 			continue
 		}
 		keep := true
@@ -93,30 +97,24 @@ func (r *Runtime) ListContainers(o PsOptions) ([]ListContainer, []error, error) 
 func (c *Container) listEntry(withSize bool) ListContainer {
 	cmd := c.Command()
 	e := ListContainer{
-		AutoRemove: c.Config.Remove,
-		Command:    cmd,
-		Created:    c.Config.Created,
-		CreatedAt:  c.Config.Created.Format("2006-01-02 15:04:05.999999999 -0700 MST"),
-		ExitCode:   int32(c.State.ExitCode),
-		ID:         c.Config.ID,
-		Image:      c.Config.ImageName,
-		ImageID:    c.Config.ImageID,
-		Labels:     c.Config.Labels,
-		Names:      []string{c.Config.Name},
-		Pid:        c.State.Pid,
-		State:      c.State.Status,
-		Restarts:   c.State.RestartCount,
+		AutoRemove:  c.Config.Remove,
+		Command:     cmd,
+		Created:     c.Config.Created.Unix(),
+		CreatedNano: c.Config.Created.UnixNano(),
+		CreatedAt:   units.HumanDuration(time.Since(c.Config.Created)) + " ago",
+		StartedAt:   c.State.StartedAt.Unix(),
+		ExitedAt:    c.State.FinishedAt.Unix(),
+		ExitCode:    int32(c.State.ExitCode),
+		ID:          c.Config.ID,
+		Image:       c.Config.ImageName,
+		ImageID:     c.Config.ImageID,
+		Labels:      c.Config.Labels,
+		Names:       []string{c.Config.Name},
+		Pid:         c.State.Pid,
+		State:       c.State.Status,
+		Restarts:    c.State.RestartCount,
 	}
-	if c.State.Status == StatusExited || c.State.Status == StatusStopped {
-		e.Exited = true
-		e.ExitedAt = c.State.FinishedAt.Unix()
-	}
-	if !c.State.StartedAt.IsZero() {
-		e.StartedAt = c.State.StartedAt.Unix()
-	}
-	if !c.State.FinishedAt.IsZero() {
-		e.ExitedAt = c.State.FinishedAt.Unix()
-	}
+	e.Exited = c.State.Status == StatusExited || c.State.Status == StatusStopped
 	if withSize {
 		if rw, err := c.rt.Store.ContainerSize(c.Config.ID); err == nil {
 			e.Size = &ContainerSize{RwSize: rw}
@@ -143,6 +141,15 @@ func (c *Container) Command() []string {
 		args = append(args, s.ImageConfig.Cmd...)
 	}
 	return args
+}
+
+func hasStatusFilter(filters []string) bool {
+	for _, f := range filters {
+		if strings.HasPrefix(f, "status=") {
+			return true
+		}
+	}
+	return false
 }
 
 type containerPredicate func(*Container) bool

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -51,6 +52,8 @@ type supervisor struct {
 	pid    int
 	oom    *oomWatch
 	copies sync.WaitGroup
+	// drainBy is when copyOrdered must stop waiting for the end of the output (unix nanoseconds; 0: no limit).
+	drainBy atomic.Int64
 }
 
 // openSyncPipe returns fd 3 when it is the pipe Spawn passes, and keeps it from leaking into the runtime.
@@ -124,9 +127,14 @@ func (s *supervisor) run() int {
 
 	// From here on nothing depends on the CLI: it may be gone.
 	go s.hub.serve(s.ln)
-	for i, f := range s.outputs {
+	if len(s.outputs) > 1 {
 		s.copies.Add(1)
-		go s.copyOutput(f, s.streams[i])
+		go s.copyOrdered(s.outputs, s.streams)
+	} else {
+		for i, f := range s.outputs {
+			s.copies.Add(1)
+			go s.copyOutput(f, s.streams[i])
+		}
 	}
 	status := s.waitContainer(sigs)
 	return s.finish(status)
@@ -395,6 +403,57 @@ func drainNow(f *os.File) []byte {
 	return out
 }
 
+// copyOrdered copies stdout and stderr from one loop, reading them in that order whenever both have data,
+// as conmon's single event loop does: two goroutines would race, and a line the container wrote to stdout
+// before one to stderr could be logged after it.
+func (s *supervisor) copyOrdered(files []*os.File, streams []byte) {
+	defer s.copies.Done()
+	pfds := make([]unix.PollFd, len(files))
+	for i, f := range files {
+		rc, err := f.SyscallConn()
+		if err != nil {
+			pfds[i].Fd = -1
+			continue
+		}
+		_ = rc.Control(func(fd uintptr) { pfds[i].Fd = int32(fd) })
+		pfds[i].Events = unix.POLLIN
+	}
+	buf := make([]byte, chunkSize)
+	open := 0
+	for _, p := range pfds {
+		if p.Fd >= 0 {
+			open++
+		}
+	}
+	for open > 0 {
+		if by := s.drainBy.Load(); by != 0 && time.Now().UnixNano() > by {
+			return
+		}
+		n, err := unix.Poll(pfds, 100)
+		if err != nil && err != unix.EINTR {
+			return
+		}
+		if n <= 0 {
+			continue
+		}
+		for i := range pfds {
+			if pfds[i].Fd < 0 || pfds[i].Revents == 0 {
+				continue
+			}
+			r, err := unix.Read(int(pfds[i].Fd), buf)
+			if r > 0 {
+				s.hub.output(streams[i], buf[:r])
+				continue
+			}
+			if err == unix.EAGAIN || err == unix.EINTR {
+				continue
+			}
+			pfds[i].Fd = -1 // end of this stream
+			open--
+		}
+	}
+}
+
 // copyOutput copies one output of the container to the log and the attach clients, a read (at most
 // chunkSize bytes) at a time, until it ends. A pty master reports the end as EIO.
 func (s *supervisor) copyOutput(f *os.File, stream byte) {
@@ -470,6 +529,7 @@ func (s *supervisor) finish(ws unix.WaitStatus) int {
 
 	// The output ends at once in the usual case; give it a bounded while otherwise.
 	deadline := time.Now().Add(drainTimeout)
+	s.drainBy.Store(deadline.UnixNano())
 	for _, f := range s.outputs {
 		_ = f.SetReadDeadline(deadline)
 	}

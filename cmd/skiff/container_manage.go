@@ -162,9 +162,17 @@ func newRemoveContainerCommand(use string) *cobra.Command {
 			if cmd.Flags().Changed("time") {
 				t = &timeout
 			}
-			return eachContainer(rt, refs, func(c *libpod.Container) error {
+			err = eachContainer(rt, refs, func(c *libpod.Container) error {
 				return c.Remove(cmd.Context(), libpod.RemoveOptions{Force: force, Timeout: t, Volumes: volumes})
 			}, ignoreMissing(ignore))
+			// podman's rm: 1 when a container does not exist, 2 when one is running without --force.
+			switch {
+			case errors.Is(err, define.ErrNoSuchCtr):
+				return withCode(1, err)
+			case errors.Is(err, define.ErrCtrStateInvalid):
+				return withCode(2, err)
+			}
+			return err
 		},
 	}
 	fl := cmd.Flags()
@@ -191,7 +199,7 @@ func newWaitCommand(string) *cobra.Command {
 				switch cond {
 				case "stopped", "exited", "running", "created", "paused", "configured":
 				default:
-					return fmt.Errorf("%q is not a valid container condition: %w", cond, define.ErrInvalidArg)
+					return fmt.Errorf("unknown container state: %s: %w", cond, define.ErrInvalidArg)
 				}
 			}
 			rt, err := newRuntime(cmd)

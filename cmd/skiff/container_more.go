@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/skiffcontainers/skiff/libpod"
@@ -31,6 +32,36 @@ func withContainer(cmd *cobra.Command, ref string, fn func(*libpod.Runtime, *lib
 	}
 	return fn(rt, c)
 }
+
+// withContainerMsg is withContainer with podman's per-verb wording for a missing container.
+func withContainerMsg(cmd *cobra.Command, ref string, missing func(error) error, fn func(*libpod.Runtime, *libpod.Container) error) error {
+	rt, err := newRuntime(cmd)
+	if err != nil {
+		return err
+	}
+	defer rt.Shutdown()
+	c, err := rt.LookupContainer(ref)
+	if err != nil {
+		if errors.Is(err, define.ErrNoSuchCtr) {
+			return missing(err)
+		}
+		return err
+	}
+	return fn(rt, c)
+}
+
+// missingAs rewrites a missing-container error with podman's wording for one verb, keeping its kind.
+func missingAs(msg string) func(error) error {
+	return func(err error) error { return &wrappedMsg{msg: msg, err: err} }
+}
+
+type wrappedMsg struct {
+	msg string
+	err error
+}
+
+func (w *wrappedMsg) Error() string { return w.msg }
+func (w *wrappedMsg) Unwrap() error { return w.err }
 
 func newInitCommand(string) *cobra.Command {
 	var all bool
@@ -187,7 +218,7 @@ func newDiffCommand(string) *cobra.Command {
 		Short: "Inspect changes to the container's file systems",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withContainer(cmd, args[0], func(_ *libpod.Runtime, c *libpod.Container) error {
+			return withContainerMsg(cmd, args[0], missingAs(args[0]+" not found: layer not known"), func(_ *libpod.Runtime, c *libpod.Container) error {
 				changes, err := c.Diff()
 				if err != nil {
 					return err
@@ -301,7 +332,7 @@ func newTopCommand(string) *cobra.Command {
 		Short: "Display the running processes of a container",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withContainer(cmd, args[0], func(_ *libpod.Runtime, c *libpod.Container) error {
+			return withContainerMsg(cmd, args[0], func(err error) error { return fmt.Errorf("unable to look up requested container: %w", err) }, func(_ *libpod.Runtime, c *libpod.Container) error {
 				var descriptors []string
 				for _, a := range args[1:] {
 					descriptors = append(descriptors, strings.Split(a, ",")...)
@@ -384,11 +415,11 @@ func newCpCommand(string) *cobra.Command {
 			case srcCtr == "" && dstCtr == "":
 				return fmt.Errorf("one of the paths must name a container (CONTAINER:PATH): %w", define.ErrInvalidArg)
 			case srcCtr != "":
-				return withContainer(cmd, srcCtr, func(_ *libpod.Runtime, c *libpod.Container) error {
+				return withContainerMsg(cmd, srcCtr, cpMissing(srcCtr), func(_ *libpod.Runtime, c *libpod.Container) error {
 					return copyFromContainer(c, srcPath, dstPath)
 				})
 			}
-			return withContainer(cmd, dstCtr, func(_ *libpod.Runtime, c *libpod.Container) error {
+			return withContainerMsg(cmd, dstCtr, cpMissing(dstCtr), func(_ *libpod.Runtime, c *libpod.Container) error {
 				return copyToContainer(c, srcPath, dstPath)
 			})
 		},
@@ -396,6 +427,10 @@ func newCpCommand(string) *cobra.Command {
 	cmd.Flags().BoolVarP(&archiveMode, "archive", "a", true, "Chown copied files to the primary uid/gid of the destination container.")
 	cmd.Flags().Bool("overwrite", false, "Allow to overwrite directories with non-directories and vice versa")
 	return cmd
+}
+
+func cpMissing(name string) func(error) error {
+	return missingAs("container " + strconv.Quote(name) + " does not exist")
 }
 
 func splitCpArg(a string) (ctr, path string) {

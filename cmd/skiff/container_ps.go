@@ -98,11 +98,13 @@ func (r psRow) Command() string {
 	return c
 }
 
+func (r psRow) created() time.Time { return time.Unix(r.ListContainer.Created, 0) }
+
 func (r psRow) CreatedHuman() string {
-	return format.HumanDuration(time.Since(r.ListContainer.Created)) + " ago"
+	return format.HumanDuration(time.Since(r.created())) + " ago"
 }
 
-func (r psRow) CreatedAt() string { return r.ListContainer.Created.String() }
+func (r psRow) CreatedAt() string { return r.created().String() }
 
 func (r psRow) Created() string { return r.CreatedHuman() }
 
@@ -164,7 +166,9 @@ func (f *psFlags) write(list []libpod.ListContainer) error {
 		}
 		sorted := make([]libpod.ListContainer, 0, len(rows))
 		for _, r := range rows {
-			sorted = append(sorted, r.ListContainer)
+			e := r.ListContainer
+			e.Status = r.State()
+			sorted = append(sorted, e)
 		}
 		return format.JSON(os.Stdout, sorted)
 	case f.quiet && f.format == "":
@@ -200,7 +204,7 @@ func sortPs(rows []psRow, key string) {
 		"image":      func(a, b psRow) bool { return a.ListContainer.Image < b.ListContainer.Image },
 		"names":      func(a, b psRow) bool { return a.Names() < b.Names() },
 		"status":     func(a, b psRow) bool { return a.ListContainer.State < b.ListContainer.State },
-		"runningfor": func(a, b psRow) bool { return a.ListContainer.Created.After(b.ListContainer.Created) },
+		"runningfor": func(a, b psRow) bool { return a.CreatedNano > b.CreatedNano },
 		"size": func(a, b psRow) bool {
 			if a.ListContainer.Size == nil || b.ListContainer.Size == nil {
 				return false
@@ -208,8 +212,8 @@ func sortPs(rows []psRow, key string) {
 			return a.ListContainer.Size.RwSize < b.ListContainer.Size.RwSize
 		},
 	}[key]
-	if less == nil {
-		less = func(a, b psRow) bool { return a.ListContainer.Created.After(b.ListContainer.Created) }
+	if less == nil { // created: oldest first, as podman 4.3 prints them
+		less = func(a, b psRow) bool { return a.CreatedNano < b.CreatedNano }
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })
 }

@@ -177,6 +177,9 @@ func startError(ctx context.Context, c *libpod.Container, err error) error {
 	if errors.As(err, &rerr) {
 		return withCode(rerr.ExitCode(), err)
 	}
+	if errors.Is(err, define.ErrCannotStart) {
+		return withCode(define.ExitCannotInvoke, err)
+	}
 	return err
 }
 

@@ -56,7 +56,7 @@ func runInspect(cmd *cobra.Command, names []string, f inspectFlags) error {
 	case "pod", "volume", "network":
 		return fmt.Errorf("inspecting %ss is not available yet in this skiff: %w", f.kind, define.ErrInvalidArg)
 	default:
-		return fmt.Errorf("invalid type %q: must be one of image, container, pod, volume, network, all: %w", f.kind, define.ErrInvalidArg)
+		return fmt.Errorf("invalid type %q: must be \"image\", \"container\", \"pod\", \"network\", \"volume\", or \"all\": %w", f.kind, define.ErrInvalidArg)
 	}
 	rt, err := newRuntime(cmd)
 	if err != nil {
@@ -94,11 +94,18 @@ func inspectOne(cmd *cobra.Command, rt *libpod.Runtime, name string, f inspectFl
 		if err == nil {
 			return c.Inspect(f.size)
 		}
-		if f.kind == "container" || !errors.Is(err, define.ErrNoSuchCtr) {
+		if !errors.Is(err, define.ErrNoSuchCtr) {
 			return nil, err
 		}
+		if f.kind == "container" {
+			return nil, fmt.Errorf("no such container %s", name)
+		}
 	}
-	return rt.Images.Inspect(cmd.Context(), name)
+	data, err := rt.Images.Inspect(cmd.Context(), name)
+	if f.kind == "all" && errors.Is(err, define.ErrNoSuchImage) {
+		return nil, fmt.Errorf("no such object: %q", name)
+	}
+	return data, err
 }
 
 func newContainerInspectCommand() *cobra.Command {

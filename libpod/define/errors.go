@@ -17,6 +17,8 @@ var (
 	ErrCtrStateInvalid = errors.New("container state improper")
 	// ErrCtrExists: the name is taken.
 	ErrCtrExists = errors.New("container already exists")
+	// ErrCannotStart: the container's process cannot be set up (missing workdir, unknown user): exit 126.
+	ErrCannotStart = errors.New("cannot start the container process")
 	// ErrRootless: the operation needs root, or a host setup that rootless lacks.
 	ErrRootless = errors.New("not supported for rootless users")
 )
