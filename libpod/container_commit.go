@@ -16,6 +16,7 @@ import (
 	"github.com/skiffcontainers/skiff/libpod/define"
 	"github.com/skiffcontainers/skiff/pkg/env"
 	"go.podman.io/common/libimage"
+	"go.podman.io/image/v5/manifest"
 	"go.podman.io/storage"
 	"go.podman.io/storage/pkg/archive"
 )
@@ -27,6 +28,7 @@ type CommitOptions struct {
 	Message   string
 	Author    string
 	Pause     bool
+	Docker    bool // Docker schema 2 manifest and config types instead of OCI's
 }
 
 // Commit makes an image of the container: its image's layers plus one layer with what the container changed,
@@ -98,10 +100,14 @@ func (c *Container) Commit(ctx context.Context, o CommitOptions) (string, error)
 		return "", err
 	}
 	cfgDigest := digest.FromBytes(cfgBytes)
-	manifest := ociv1.Manifest{
+	manifestType, configType, layerType := ociv1.MediaTypeImageManifest, ociv1.MediaTypeImageConfig, ociv1.MediaTypeImageLayer
+	if o.Docker {
+		manifestType, configType, layerType = manifest.DockerV2Schema2MediaType, manifest.DockerV2Schema2ConfigMediaType, manifest.DockerV2SchemaLayerMediaTypeUncompressed
+	}
+	man := ociv1.Manifest{
 		Versioned: imgspec.Versioned{SchemaVersion: 2},
-		MediaType: ociv1.MediaTypeImageManifest,
-		Config:    ociv1.Descriptor{MediaType: ociv1.MediaTypeImageConfig, Digest: cfgDigest, Size: int64(len(cfgBytes))},
+		MediaType: manifestType,
+		Config:    ociv1.Descriptor{MediaType: configType, Digest: cfgDigest, Size: int64(len(cfgBytes))},
 	}
 	for id := layer.ID; id != ""; {
 		l, err := store.Layer(id)
@@ -109,10 +115,10 @@ func (c *Container) Commit(ctx context.Context, o CommitOptions) (string, error)
 			undo()
 			return "", err
 		}
-		manifest.Layers = append([]ociv1.Descriptor{{MediaType: ociv1.MediaTypeImageLayer, Digest: l.UncompressedDigest, Size: l.UncompressedSize}}, manifest.Layers...)
+		man.Layers = append([]ociv1.Descriptor{{MediaType: layerType, Digest: l.UncompressedDigest, Size: l.UncompressedSize}}, man.Layers...)
 		id = l.Parent
 	}
-	manBytes, err := json.Marshal(manifest)
+	manBytes, err := json.Marshal(man)
 	if err != nil {
 		undo()
 		return "", err

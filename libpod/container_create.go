@@ -14,6 +14,7 @@ import (
 	"github.com/skiffcontainers/skiff/pkg/spec"
 	"github.com/skiffcontainers/skiff/rootless"
 	"go.podman.io/common/libimage"
+	"go.podman.io/common/pkg/capabilities"
 	"go.podman.io/storage"
 )
 
@@ -140,6 +141,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 	if err := validateLogDriver(c.Config.LogDriver); err != nil {
 		return nil, err
 	}
+	if err := validateSpecOptions(&c.Config.Spec); err != nil {
+		return nil, err
+	}
 	if err := r.reserveContainer(c); err != nil {
 		return nil, err
 	}
@@ -226,4 +230,21 @@ func (r *Runtime) resolveImage(ctx context.Context, o CreateOptions) (imageHandl
 		return nil, fmt.Errorf("%s: pull returned no image: %w", o.Image, define.ErrNoSuchImage)
 	}
 	return r.Images.Lookup(ids[0])
+}
+
+// validateSpecOptions refuses at create what the spec would refuse at start, so that bad input is an
+// engine error (125) and leaves nothing behind.
+func validateSpecOptions(s *SpecOptions) error {
+	if _, err := capabilities.MergeCapabilities(nil, s.CapAdd, s.CapDrop); err != nil {
+		return fmt.Errorf("%w: %w", err, define.ErrInvalidArg)
+	}
+	for _, u := range s.Ulimits {
+		if u == "host" {
+			continue
+		}
+		if _, err := spec.ParseUlimit(u); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -99,6 +99,10 @@ func (c *Container) Exec(ctx context.Context, o ExecOptions) (int, error) {
 	}
 	args = append(args, c.Config.ID)
 	cmd := exec.CommandContext(ctx, rt.Path, args...)
+	if o.Detach {
+		// The detached process must not hold the CLI's output open, or the CLI would wait for it.
+		o.Stdin, o.Stdout, o.Stderr, o.Interactive = nil, nil, nil, false
+	}
 	if o.Interactive {
 		cmd.Stdin = o.Stdin
 	}

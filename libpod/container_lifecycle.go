@@ -135,14 +135,18 @@ func (c *Container) init(ctx context.Context) error {
 		opts.Annotations[k] = v
 	}
 	if opts.DefaultEnv == nil {
-		opts.DefaultEnv = c.rt.Config.Containers.Env.Get()
+		// containers.conf's env, with TERM=xterm as podman 4.3 always sets it.
+		opts.DefaultEnv = append([]string{"TERM=xterm"}, c.rt.Config.Containers.Env.Get()...)
 	}
 	if err := c.checkWorkDir(mountpoint); err != nil {
 		return fail(err)
 	}
 	g, err := spec.Generate(&opts)
 	if err != nil {
-		return fail(fmt.Errorf("%w: %w", err, define.ErrCannotStart))
+		if !errors.Is(err, define.ErrInvalidArg) {
+			err = fmt.Errorf("%w: %w", err, define.ErrCannotStart)
+		}
+		return fail(err)
 	}
 	if err := writeJSONFile(filepath.Join(runDir, "config.json"), g); err != nil {
 		return fail(err)
@@ -474,11 +478,17 @@ func (c *Container) setPaused(pause bool) error {
 	if pause {
 		from = StatusRunning
 	}
-	if c.State.Status != from {
-		return fmt.Errorf("%q is not %s, can't %s: %w", c.Config.ID, from, map[bool]string{true: "pause", false: "unpause"}[pause], define.ErrCtrStateInvalid)
-	}
-	if c.Config.Rootless && pause && !cgroupV2() {
+	if c.Config.Rootless && !cgroupV2() {
+		if !pause {
+			return fmt.Errorf("unpause is not supported for cgroupv1 rootless containers: %w", define.ErrRootless)
+		}
 		return fmt.Errorf("can not pause containers on rootless containers with cgroup V1 (the freezer needs a cgroup the user owns: use cgroup v2 with delegation): %w", define.ErrRootless)
+	}
+	if c.State.Status != from {
+		if pause && c.State.Status == StatusPaused {
+			return fmt.Errorf("%q is already paused: %w", c.Config.ID, define.ErrCtrStateInvalid)
+		}
+		return fmt.Errorf("%q is not %s, can't %s: %w", c.Config.ID, from, map[bool]string{true: "pause", false: "unpause"}[pause], define.ErrCtrStateInvalid)
 	}
 	rt, err := c.rt.ociRuntime(c.Config.OCIRuntime)
 	if err != nil {

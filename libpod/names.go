@@ -53,3 +53,6 @@ func newID() string {
 		}
 	}
 }
+
+// NewExecSessionID names an exec session (podman prints one for exec --detach).
+func NewExecSessionID() string { return newID() }

@@ -66,6 +66,10 @@ func newExecCommand(string) *cobra.Command {
 			if err != nil {
 				return withCode(code, err)
 			}
+			if o.Detach {
+				fmt.Println(libpod.NewExecSessionID())
+				return nil
+			}
 			if code != 0 {
 				return withCode(code, nil)
 			}

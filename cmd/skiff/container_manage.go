@@ -164,7 +164,7 @@ func newRemoveContainerCommand(use string) *cobra.Command {
 			}
 			err = eachContainer(rt, refs, func(c *libpod.Container) error {
 				return c.Remove(cmd.Context(), libpod.RemoveOptions{Force: force, Timeout: t, Volumes: volumes})
-			}, ignoreMissing(ignore))
+			}, ignoreMissing(ignore || force))
 			// podman's rm: 1 when a container does not exist, 2 when one is running without --force.
 			switch {
 			case errors.Is(err, define.ErrNoSuchCtr):

@@ -156,7 +156,7 @@ func newMountCommand(string) *cobra.Command {
 					if sc, err := rt.Store.Mounted(c.ID()); err == nil && sc > 0 {
 						if p, err := rt.Store.Mount(c.ID(), ""); err == nil {
 							_, _ = rt.Store.Unmount(c.ID(), false)
-							fmt.Printf("%s %s\n", c.ID()[:12], p)
+							fmt.Printf("%s  %s\n", c.ID()[:12], p)
 						}
 					}
 				}
@@ -301,21 +301,12 @@ func newAttachCommand(string) *cobra.Command {
 				if c.Config.Spec.Terminal && term.IsTerminal(int(os.Stdout.Fd())) {
 					streams.Resize = watchResize(cmd.Context(), int(os.Stdout.Fd()))
 				}
+				// podman 4.3's attach exits 0 when the container's output ends, whatever its exit code.
 				err = shim.Attach(cmd.Context(), c.RunDir(), streams)
 				if errors.Is(err, shim.ErrDetached) {
 					return nil
 				}
-				if err != nil {
-					return err
-				}
-				code, err := c.Wait(cmd.Context())
-				if err != nil {
-					return err
-				}
-				if code != 0 {
-					return withCode(code, nil)
-				}
-				return nil
+				return err
 			})
 		},
 	}
@@ -374,6 +365,10 @@ func newCommitCommand(string) *cobra.Command {
 			if format != "" && format != "oci" && format != "docker" {
 				return fmt.Errorf("unrecognized image type %q: %w", format, define.ErrInvalidArg)
 			}
+			if o.Message != "" && format != "docker" {
+				return fmt.Errorf("messages are only compatible with the docker image format (-f docker): %w", define.ErrInvalidArg)
+			}
+			o.Docker = format == "docker"
 			return withContainer(cmd, args[0], func(_ *libpod.Runtime, c *libpod.Container) error {
 				if !quiet {
 					fmt.Fprintln(os.Stderr, "Getting image source signatures")

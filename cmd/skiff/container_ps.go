@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/skiffcontainers/skiff/libpod"
-	"github.com/skiffcontainers/skiff/libpod/define"
 	"github.com/skiffcontainers/skiff/pkg/format"
 	"github.com/spf13/cobra"
 )
@@ -32,11 +31,6 @@ func newPsCommand(use string) *cobra.Command {
 		Short: "List containers",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch f.sort {
-			case "command", "created", "id", "image", "names", "runningfor", "size", "status":
-			default:
-				return fmt.Errorf("invalid option for --sort, options are: command, created, id, image, names, runningfor, size, or status: %w", define.ErrInvalidArg)
-			}
 			if f.o.Last > 0 || f.o.Latest {
 				f.o.All = true
 			}
@@ -68,7 +62,9 @@ func newPsCommand(use string) *cobra.Command {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "Print the numeric IDs of the containers only")
 	fl.BoolVar(&f.noHeading, "noheading", false, "Do not print headers")
 	fl.BoolVarP(&f.o.Size, "size", "s", false, "Display the total file sizes")
-	fl.StringVar(&f.sort, "sort", "created", "Sort output by: command, created, id, image, names, runningfor, size, status")
+	f.sort = "created"
+	fl.Var(&enumFlag{value: &f.sort, allowed: []string{"command", "created", "id", "image", "names", "runningfor", "size", "status"}},
+		"sort", "Sort output by: command, created, id, image, names, runningfor, size, status")
 	fl.BoolVar(&f.external, "external", false, "Show containers in storage not controlled by skiff")
 	fl.BoolVar(&f.namespace, "ns", false, "Display namespace information")
 	fl.BoolVarP(&f.pod, "pod", "p", false, "Print the ID and name of the pod the containers are associated with")
@@ -216,4 +212,22 @@ func sortPs(rows []psRow, key string) {
 		less = func(a, b psRow) bool { return a.CreatedNano < b.CreatedNano }
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })
+}
+
+// enumFlag is a string flag with a fixed set of values, refused at parse time with podman's wording.
+type enumFlag struct {
+	value   *string
+	allowed []string
+}
+
+func (e *enumFlag) String() string { return *e.value }
+func (e *enumFlag) Type() string   { return "string" }
+func (e *enumFlag) Set(v string) error {
+	for _, a := range e.allowed {
+		if a == v {
+			*e.value = v
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not a valid value.  Choose from: %q", v, strings.Join(e.allowed, ", "))
 }

@@ -136,6 +136,7 @@ func report(err error) int {
 
 func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\n\t* ", "; ")
+	s = strings.ReplaceAll(s, "\n\t", " ")
 	s = strings.ReplaceAll(s, "\n", " ")
-	return strings.Join(strings.Fields(s), " ")
+	return strings.TrimSpace(s)
 }
