@@ -10,6 +10,7 @@ import (
 	"github.com/skiffcontainers/skiff/libpod/define"
 	"github.com/skiffcontainers/skiff/libpod/shim"
 	"github.com/skiffcontainers/skiff/libpod/state"
+	"go.podman.io/storage"
 )
 
 const kindContainer = "containers"
@@ -70,6 +71,8 @@ type Container struct {
 	Config ContainerConfig `json:"config"`
 	State  ContainerState  `json:"state"`
 	rt     *Runtime
+	// orphaned: the shim died without an exit file; the container's processes run unsupervised.
+	orphaned bool
 }
 
 // ID is the 64-hex ID.
@@ -89,7 +92,56 @@ func (r *Runtime) LookupContainer(ref string) (*Container, error) {
 	if err != nil {
 		return nil, containerLookupError(ref, err)
 	}
-	return r.loadContainer(id)
+	c, err := r.loadContainer(id)
+	if err == nil && c.orphaned {
+		c.reapOrphan()
+	}
+	return c, err
+}
+
+// reapOrphan stops a container whose shim died: nothing would record its exit or clean it up, so it is
+// killed and cleaned up now, and its record says why.
+func (c *Container) reapOrphan() {
+	l, err := c.rt.state.LockObject(kindContainer, c.Config.ID, true)
+	if err != nil {
+		return
+	}
+	defer l.Unlock()
+	if rt, err := c.rt.ociRuntime(c.Config.OCIRuntime); err == nil {
+		_ = rt.Delete(c.Config.ID, true)
+	}
+	_, _ = c.rt.Store.Unmount(c.Config.ID, false)
+	c.State.Mountpoint = ""
+	c.State.ShimPid = 0
+	c.State.CleanedUp = true
+	c.orphaned = false
+	_ = c.save()
+}
+
+// RemoveBroken removes a container whose state document cannot be read (rm --force of a corrupt record):
+// its runtime container, its storage and the document itself.
+func (r *Runtime) RemoveBroken(ref string) error {
+	id, err := r.state.Lookup(kindContainer, ref)
+	if err != nil {
+		return containerLookupError(ref, err)
+	}
+	l, err := r.state.LockObject(kindContainer, id, true)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	if rt, err := r.ociRuntime(""); err == nil {
+		_ = rt.Delete(id, true)
+	}
+	_, _ = r.Store.Unmount(id, true)
+	if err := r.Store.DeleteContainer(id); err != nil && !errors.Is(err, storage.ErrContainerUnknown) && !errors.Is(err, storage.ErrNotAContainer) {
+		return fmt.Errorf("removing container storage: %w", err)
+	}
+	if err := r.state.Delete(kindContainer, id, ""); err != nil {
+		return err
+	}
+	_ = os.RemoveAll(filepath.Join(r.runBase, "c", id))
+	return nil
 }
 
 func containerLookupError(ref string, err error) error {
@@ -124,6 +176,9 @@ func (r *Runtime) Containers() (ctrs []*Container, errs []error) {
 	}
 	for _, id := range ids {
 		c, err := r.loadContainer(id)
+		if err == nil && c.orphaned {
+			c.reapOrphan()
+		}
 		if err != nil {
 			if errors.Is(err, define.ErrNoSuchCtr) {
 				continue // removed meanwhile
@@ -157,6 +212,7 @@ func (c *Container) syncExit() {
 		c.State.ExitCode = -1
 		c.State.Error = "the container's skiff-shim died: its exit status is unknown"
 		c.State.Pid = 0
+		c.orphaned = true
 	}
 }
 

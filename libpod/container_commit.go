@@ -94,7 +94,7 @@ func (c *Container) Commit(ctx context.Context, o CommitOptions) (string, error)
 		return "", err
 	}
 	cfg := c.commitConfig(base, changes, layer, o)
-	cfgBytes, err := json.Marshal(cfg)
+	cfgBytes, err := configJSON(cfg, o.Message)
 	if err != nil {
 		undo()
 		return "", err
@@ -236,4 +236,19 @@ func (c *Container) commitConfig(base *ociv1.Image, changes *libimage.ImageConfi
 		Created: &now, CreatedBy: "/bin/sh -c " + createdBy, Author: o.Author, Comment: o.Message,
 	})
 	return &cfg
+}
+
+// configJSON is the config document; a commit message is Docker's top-level "comment", which image inspect
+// shows as .Comment.
+func configJSON(cfg *ociv1.Image, comment string) ([]byte, error) {
+	b, err := json.Marshal(cfg)
+	if err != nil || comment == "" {
+		return b, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["comment"] = comment
+	return json.Marshal(m)
 }

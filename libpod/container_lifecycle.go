@@ -123,6 +123,10 @@ func (c *Container) init(ctx context.Context) error {
 		return fail(err)
 	}
 	opts.Mounts = append(etcMounts, opts.Mounts...)
+	// podman 4.3 masks /sys/dev/block (containers/common later dropped it); podman is the reference.
+	if !opts.Privileged {
+		opts.Mask = append(append([]string{}, opts.Mask...), "/sys/dev/block")
+	}
 	opts.Namespaces.Net = networkNamespace(c.Config.NetworkMode)
 	opts.Rootless = c.Config.Rootless
 	if !c.Config.Rootless {
@@ -143,10 +147,9 @@ func (c *Container) init(ctx context.Context) error {
 	}
 	g, err := spec.Generate(&opts)
 	if err != nil {
-		if !errors.Is(err, define.ErrInvalidArg) {
-			err = fmt.Errorf("%w: %w", err, define.ErrCannotStart)
-		}
-		return fail(err)
+		// Create checked the options; what fails now depends on the image's files (an unknown user, say):
+		// podman reports these as the command not being invocable.
+		return fail(fmt.Errorf("%w: %w", err, define.ErrCannotStart))
 	}
 	if err := writeJSONFile(filepath.Join(runDir, "config.json"), g); err != nil {
 		return fail(err)
@@ -515,7 +518,7 @@ func (c *Container) Rename(newName string) error {
 	defer l.Unlock()
 	if err := c.rt.state.Rename(kindContainer, c.Config.ID, c.Config.Name, newName); err != nil {
 		if errors.Is(err, state.ErrNameInUse) {
-			return fmt.Errorf("name %q is in use: %w", newName, define.ErrCtrExists)
+			return fmt.Errorf("name %s already in use: %w", newName, define.ErrCtrExists)
 		}
 		return fmt.Errorf("%w: %w", err, define.ErrInvalidArg)
 	}

@@ -20,10 +20,17 @@ func newExecCommand(string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "exec [options] CONTAINER COMMAND [ARG...]",
 		Short: "Run a process in a running container",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref := args[0]
-			o.Cmd = args[1:]
+			if len(args) == 0 && !latest {
+				return fmt.Errorf("exec requires the name or ID of a container or the --latest flag: %w", define.ErrInvalidArg)
+			}
+			ref := ""
+			if len(args) > 0 {
+				ref = args[0]
+			}
+			if len(args) > 0 {
+				o.Cmd = args[1:]
+			}
 			if latest {
 				ref, o.Cmd = "", args
 			}

@@ -164,7 +164,12 @@ func newRemoveContainerCommand(use string) *cobra.Command {
 			}
 			err = eachContainer(rt, refs, func(c *libpod.Container) error {
 				return c.Remove(cmd.Context(), libpod.RemoveOptions{Force: force, Timeout: t, Volumes: volumes})
-			}, ignoreMissing(ignore || force))
+			}, ignoreMissing(ignore || force), eachOption{onCorrupt: func(ref string) error {
+				if !force {
+					return nil
+				}
+				return rt.RemoveBroken(ref)
+			}})
 			// podman's rm: 1 when a container does not exist, 2 when one is running without --force.
 			switch {
 			case errors.Is(err, define.ErrNoSuchCtr):
@@ -433,4 +438,8 @@ func newCleanupCommand() *cobra.Command {
 // ignoreMissing makes eachContainer skip names that match no container (--ignore).
 func ignoreMissing(ignore bool) eachOption { return eachOption{ignoreMissing: ignore} }
 
-type eachOption struct{ ignoreMissing bool }
+type eachOption struct {
+	ignoreMissing bool
+	// onCorrupt handles a name whose state document is corrupt; returning nil means it was dealt with.
+	onCorrupt func(ref string) error
+}

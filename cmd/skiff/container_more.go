@@ -138,6 +138,7 @@ func requireMountNamespace(verb string) error {
 }
 
 func newMountCommand(string) *cobra.Command {
+	var noTrunc bool
 	cmd := &cobra.Command{
 		Use:   "mount [options] [CONTAINER...]",
 		Short: "Mount a working container's root filesystem",
@@ -156,7 +157,11 @@ func newMountCommand(string) *cobra.Command {
 					if sc, err := rt.Store.Mounted(c.ID()); err == nil && sc > 0 {
 						if p, err := rt.Store.Mount(c.ID(), ""); err == nil {
 							_, _ = rt.Store.Unmount(c.ID(), false)
-							fmt.Printf("%s  %s\n", c.ID()[:12], p)
+							id := c.ID()
+							if !noTrunc {
+								id = id[:12]
+							}
+							fmt.Printf("%s  %s\n", id, p)
 						}
 					}
 				}
@@ -172,6 +177,9 @@ func newMountCommand(string) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolP("all", "a", false, "Mount all containers")
+	cmd.Flags().BoolVar(&noTrunc, "notruncate", false, "Do not truncate output")
+	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "Do not truncate output")
+	cmd.Flags().String("format", "", "Print the mounted containers in specified format (json)")
 	return cmd
 }
 

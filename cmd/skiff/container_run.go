@@ -12,6 +12,7 @@ import (
 	"github.com/skiffcontainers/skiff/libpod"
 	"github.com/skiffcontainers/skiff/libpod/define"
 	"github.com/skiffcontainers/skiff/libpod/shim"
+	"github.com/skiffcontainers/skiff/libpod/state"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -276,12 +277,23 @@ func newStartCommand(string) *cobra.Command {
 // eachContainer runs fn on every named container and prints each name as podman does; it reports every
 // failure and exits with the last one.
 func eachContainer(rt *libpod.Runtime, refs []string, fn func(*libpod.Container) error, opts ...eachOption) error {
-	ignore := len(opts) > 0 && opts[0].ignoreMissing
+	var ignore bool
+	var onCorrupt func(string) error
+	for _, o := range opts {
+		ignore = ignore || o.ignoreMissing
+		if o.onCorrupt != nil {
+			onCorrupt = o.onCorrupt
+		}
+	}
 	var last error
 	for _, ref := range refs {
 		c, err := rt.LookupContainer(ref)
 		if err == nil {
 			err = fn(c)
+		} else if onCorrupt != nil && errors.Is(err, state.ErrCorrupt) {
+			if cerr := onCorrupt(ref); cerr == nil {
+				err = nil
+			}
 		}
 		if err != nil && ignore && errors.Is(err, define.ErrNoSuchCtr) {
 			continue
