@@ -162,14 +162,13 @@ func newRemoveContainerCommand(use string) *cobra.Command {
 			if cmd.Flags().Changed("time") {
 				t = &timeout
 			}
+			opts := []eachOption{ignoreMissing(ignore || force)}
+			if force {
+				opts = append(opts, eachOption{onCorrupt: rt.RemoveBroken})
+			}
 			err = eachContainer(rt, refs, func(c *libpod.Container) error {
 				return c.Remove(cmd.Context(), libpod.RemoveOptions{Force: force, Timeout: t, Volumes: volumes})
-			}, ignoreMissing(ignore || force), eachOption{onCorrupt: func(ref string) error {
-				if !force {
-					return nil
-				}
-				return rt.RemoveBroken(ref)
-			}})
+			}, opts...)
 			// podman's rm: 1 when a container does not exist, 2 when one is running without --force.
 			switch {
 			case errors.Is(err, define.ErrNoSuchCtr):
