@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/skiffcontainers/skiff/libpod/define"
@@ -237,6 +239,19 @@ func (r *Runtime) resolveImage(ctx context.Context, o CreateOptions) (imageHandl
 func validateSpecOptions(s *SpecOptions) error {
 	if _, err := capabilities.MergeCapabilities(nil, s.CapAdd, s.CapDrop); err != nil {
 		return fmt.Errorf("%w: %w", err, define.ErrInvalidArg)
+	}
+	if tz := s.Tz; tz != "" && tz != "local" {
+		if strings.Contains(tz, "..") || strings.HasPrefix(tz, "/") {
+			return fmt.Errorf("invalid timezone %q: %w", tz, define.ErrInvalidArg)
+		}
+		if _, err := os.Stat(filepath.Join("/usr/share/zoneinfo", tz)); err != nil {
+			return fmt.Errorf("finding timezone %s: unknown time zone %s: %w", tz, tz, define.ErrInvalidArg)
+		}
+	}
+	if p := s.SeccompProfile; p != "" && p != "unconfined" {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("opening seccomp profile %s: %w", p, errors.Join(err, define.ErrInvalidArg))
+		}
 	}
 	for _, u := range s.Ulimits {
 		if u == "host" {

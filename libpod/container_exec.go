@@ -39,7 +39,8 @@ type ExecOptions struct {
 // 126 when it cannot be invoked, 127 when it is not found, as podman.
 func (c *Container) Exec(ctx context.Context, o ExecOptions) (int, error) {
 	if c.State.Status != StatusRunning {
-		return define.ExitEngine, fmt.Errorf("can only create exec sessions on running containers: container state improper: %w", define.ErrCtrStateInvalid)
+		// podman exits 255 here, not 125.
+		return 255, fmt.Errorf("can only create exec sessions on running containers: container state improper: %w", define.ErrCtrStateInvalid)
 	}
 	if len(o.Cmd) == 0 {
 		return define.ExitEngine, fmt.Errorf("must provide a non-empty command to start an exec session: %w", define.ErrInvalidArg)
