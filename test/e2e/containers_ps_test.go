@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -51,25 +52,47 @@ func TestContainerPs(t *testing.T) {
 // --sort, --format.
 func checkPsTable(t *testing.T, e *Env, f psFixture) {
 
-	// The table is Table(header + the same fields through --format).
-	// CREATED and STATUS are relative times: retry if a second ticked over.
+	// The table is laid out like Table(header + cells), and its cells are
+	// the --format fields; CREATED and STATUS are relative times, which may
+	// tick over between two commands, so they are matched by pattern.
+	header := []string{"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}
 	const fields = "{{.ID}}|{{.Image}}|{{.Command}}|{{.CreatedHuman}}|{{.Status}}|{{.Ports}}|{{.Names}}"
-	tableOf := func(args ...string) (got, want string) {
-		rows := [][]string{{"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}}
-		for _, l := range e.RunOK(t, append(append([]string{"ps"}, args...), "--format", fields)...).Lines() {
-			rows = append(rows, strings.Split(l, "|"))
-		}
-		return e.RunOK(t, append([]string{"ps"}, args...)...).Stdout, Table(rows)
-	}
+	reAgo := regexp.MustCompile(`^(Less than a second|1 second|[0-9]+ seconds) ago$`)
 	for _, args := range [][]string{{"-a"}, {}, {"-a", "--no-trunc"}} {
-		var got, want string
-		for try := 0; try < 3; try++ {
-			if got, want = tableOf(args...); got == want {
-				break
-			}
+		got := e.RunOK(t, append([]string{"ps"}, args...)...).Stdout
+		var want [][]string
+		for _, l := range e.RunOK(t, append(append([]string{"ps"}, args...), "--format", fields)...).Lines() {
+			want = append(want, strings.Split(l, "|"))
 		}
-		if got != want {
-			t.Fatalf("ps %s:\n%s\nwant (Table of the --format fields):\n%s", strings.Join(args, " "), got, want)
+		lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+		cells := [][]string{header}
+		for _, l := range lines[1:] {
+			cells = append(cells, cellsByHeader(lines[0], header, l))
+		}
+		if Table(cells) != got {
+			t.Fatalf("ps %s is not laid out like podman's table:\n%s\nwant:\n%s", strings.Join(args, " "), got, Table(cells))
+		}
+		if len(cells)-1 != len(want) {
+			t.Fatalf("ps %s: %d rows, --format gives %d:\n%s", strings.Join(args, " "), len(cells)-1, len(want), got)
+		}
+		for i, row := range cells[1:] {
+			for j := range header {
+				a, b := row[j], want[i][j]
+				switch header[j] {
+				case "CREATED":
+					if !reAgo.MatchString(a) || !reAgo.MatchString(b) {
+						t.Fatalf("ps %s row %d CREATED %q (--format %q), want like %q", strings.Join(args, " "), i, a, b, "3 seconds ago")
+					}
+				case "STATUS":
+					if strings.Fields(a)[0] != strings.Fields(b)[0] || !(reUp.MatchString(a) || reExited(4).MatchString(a) || a == "Created") {
+						t.Fatalf("ps %s row %d STATUS %q (--format %q)", strings.Join(args, " "), i, a, b)
+					}
+				default:
+					if a != b {
+						t.Fatalf("ps %s row %d %s %q, --format gives %q:\n%s", strings.Join(args, " "), i, header[j], a, b, got)
+					}
+				}
+			}
 		}
 	}
 	lines := e.RunOK(t, "ps", "-a").Lines()
@@ -248,4 +271,31 @@ func checkPsJSON(t *testing.T, e *Env, f psFixture) {
 	if strings.TrimSpace(r.Stdout) != "[]" {
 		t.Errorf("ps --format json with no match: %q, want []", r.Stdout)
 	}
+}
+
+// cellsByHeader cuts a table row into cells at the columns where the header
+// line's names start.
+func cellsByHeader(headerLine string, names []string, row string) []string {
+	var starts []int
+	from := 0
+	for _, n := range names {
+		i := strings.Index(headerLine[from:], n)
+		if i < 0 {
+			return nil
+		}
+		starts = append(starts, from+i)
+		from += i + len(n)
+	}
+	var out []string
+	for k, st := range starts {
+		end := len(row)
+		if k+1 < len(starts) && starts[k+1] < len(row) {
+			end = starts[k+1]
+		}
+		if st > len(row) {
+			st = len(row)
+		}
+		out = append(out, strings.TrimSpace(row[st:end]))
+	}
+	return out
 }
