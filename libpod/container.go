@@ -212,6 +212,7 @@ func (c *Container) syncExit() {
 		c.State.ExitCode = -1
 		c.State.Error = "the container's skiff-shim died: its exit status is unknown"
 		c.State.Pid = 0
+		c.State.FinishedAt = time.Now()
 		c.orphaned = true
 	}
 }
@@ -237,6 +238,10 @@ func (c *Container) lock() (*state.Lock, error) {
 	}
 	fresh, err := c.rt.loadContainer(c.Config.ID)
 	if err != nil {
+		if errors.Is(err, define.ErrNoSuchCtr) {
+			// Removed meanwhile: do not leave the lock file this call created behind.
+			_ = os.Remove(filepath.Join(c.rt.state.Root(), kindContainer, c.Config.ID+".lock"))
+		}
 		l.Unlock()
 		return nil, err
 	}

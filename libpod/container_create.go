@@ -177,7 +177,7 @@ func (r *Runtime) reserveContainer(c *Container) error {
 			c.Config.Name = name
 		}
 	}
-	sc, err := r.Store.CreateContainer(c.Config.ID, []string{c.Config.Name}, c.Config.ImageID, "", "", &storage.ContainerOptions{})
+	sc, err := r.Store.CreateContainer(c.Config.ID, []string{c.Config.Name}, c.Config.ImageID, "", storageMetadata, &storage.ContainerOptions{})
 	if err != nil {
 		if errors.Is(err, storage.ErrDuplicateName) {
 			return fmt.Errorf("the container name %q is already in use in containers/storage (by another engine?): %w", c.Config.Name, define.ErrCtrExists)

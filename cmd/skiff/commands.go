@@ -60,7 +60,7 @@ func addCommands(root *cobra.Command) {
 		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	system.AddCommand(newInfoCommand(), newMigrateCommand())
+	system.AddCommand(newInfoCommand(), newMigrateCommand(), newSystemCheckCommand())
 	root.AddCommand(system, newInfoCommand(), newVersionCommand(), newUnshareCommand(),
 		newLoginCommand(), newLogoutCommand())
 }
