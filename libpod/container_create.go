@@ -178,6 +178,9 @@ func (r *Runtime) reserveContainer(c *Container) error {
 		}
 	}
 	sc, err := r.Store.CreateContainer(c.Config.ID, []string{c.Config.Name}, c.Config.ImageID, "", storageMetadata, &storage.ContainerOptions{})
+	if errors.Is(err, storage.ErrDuplicateName) && r.reclaimOrphanName(c.Config.Name) {
+		sc, err = r.Store.CreateContainer(c.Config.ID, []string{c.Config.Name}, c.Config.ImageID, "", storageMetadata, &storage.ContainerOptions{})
+	}
 	if err != nil {
 		if errors.Is(err, storage.ErrDuplicateName) {
 			return fmt.Errorf("the container name %q is already in use in containers/storage (by another engine?): %w", c.Config.Name, define.ErrCtrExists)
@@ -262,4 +265,18 @@ func validateSpecOptions(s *SpecOptions) error {
 		}
 	}
 	return nil
+}
+
+// reclaimOrphanName frees a name held by a storage container that skiff made but never recorded (a create
+// killed between the two steps). Storage containers of other engines are never touched.
+func (r *Runtime) reclaimOrphanName(name string) bool {
+	sc, err := r.Store.Container(name)
+	if err != nil || !isSkiffStorage(sc.Metadata) {
+		return false
+	}
+	if _, err := r.state.Lookup(kindContainer, sc.ID); err == nil {
+		return false // recorded: a real container
+	}
+	_, _ = r.Store.Unmount(sc.ID, true)
+	return r.Store.DeleteContainer(sc.ID) == nil
 }
