@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -145,7 +146,9 @@ func TestContainerKillWait(t *testing.T) {
 		// --condition running: waits for the start and prints -1, like podman.
 		cond := e.NewCtr(t, "cond", nil, "sleep", "1000")
 		done := make(chan Result, 1)
-		go func() { done <- e.runCtx(t.Context(), nil, []string{"wait", "--condition", "running", cond}) }()
+		waitCtx, cancel := context.WithTimeout(context.Background(), e.Timeout)
+		defer cancel()
+		go func() { done <- e.runCtx(waitCtx, nil, []string{"wait", "--condition", "running", cond}) }()
 		time.Sleep(500 * time.Millisecond)
 		select {
 		case r := <-done:

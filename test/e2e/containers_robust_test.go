@@ -117,12 +117,14 @@ func TestContainerConcurrentRuns(t *testing.T) {
 	ForEachIsolatedCtrMode(t, func(t *testing.T, e *Env) {
 		const n = 20
 		results := make([]Result, n)
+		ctx, cancel := context.WithTimeout(context.Background(), e.Timeout)
+		defer cancel()
 		var wg sync.WaitGroup
 		for i := 0; i < n; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] = e.runCtx(t.Context(), nil, RunArgs(BusyboxRef, "sh", "-c", "echo run-"+strconv.Itoa(i)))
+				results[i] = e.runCtx(ctx, nil, RunArgs(BusyboxRef, "sh", "-c", "echo run-"+strconv.Itoa(i)))
 			}()
 		}
 		wg.Wait()
