@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/skiffcontainers/skiff/libpod/define"
@@ -217,12 +218,23 @@ func (c *Container) syncExit() {
 	}
 }
 
+// processAlive tells whether pid runs: a zombie (killed, not yet reaped by its parent, which for a shim
+// is init) counts as dead.
 func processAlive(pid int) bool {
-	p, err := os.FindProcess(pid)
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return false
 	}
-	return p.Signal(nilSignal) == nil
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return false
+	}
+	switch s[i+2] {
+	case 'Z', 'X', 'x':
+		return false
+	}
+	return true
 }
 
 // save writes the document; the caller holds the container's lock.

@@ -19,7 +19,6 @@ import (
 	"go.podman.io/storage"
 )
 
-var nilSignal = syscall.Signal(0)
 
 // StartOptions shape a start.
 type StartOptions struct {

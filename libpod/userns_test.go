@@ -1,8 +1,11 @@
 package libpod
 
 import (
+	"os"
+	"os/exec"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -40,5 +43,28 @@ func TestParseIDMaps(t *testing.T) {
 		if _, err := ParseIDMaps([]string{bad}, nil); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestProcessAlive(t *testing.T) {
+	if !processAlive(os.Getpid()) {
+		t.Fatal("this process is alive")
+	}
+	cmd := exec.Command("/bin/true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	// Not reaped yet: a zombie once it exits. It must count as dead.
+	deadline := time.Now().Add(5 * time.Second)
+	for processAlive(pid) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if processAlive(pid) {
+		t.Fatalf("exited child %d (a zombie) still counts as alive", pid)
+	}
+	_ = cmd.Wait()
+	if processAlive(1 << 30) {
+		t.Fatal("a pid that cannot exist counts as alive")
 	}
 }
