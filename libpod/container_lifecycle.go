@@ -18,7 +18,6 @@ import (
 	"go.podman.io/storage"
 )
 
-
 // StartOptions shape a start.
 type StartOptions struct {
 	// Attach, when set, is connected before the container's process starts, so that no output is lost;
