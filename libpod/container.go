@@ -48,6 +48,7 @@ type ContainerConfig struct {
 	OCIRuntime    string            `json:"ociRuntime"`
 	NetworkMode   string            `json:"networkMode"`
 	CidFile       string            `json:"cidFile,omitempty"`
+	ShimPidFile   string            `json:"conmonPidFile,omitempty"` // --conmon-pidfile: where the shim's pid is written
 	Rootless      bool              `json:"rootless,omitempty"`
 }
 

@@ -43,6 +43,7 @@ type CreateOptions struct {
 	OCIRuntime    string
 	Network       string // none, host, private, ns:PATH
 	CidFile       string
+	ShimPidFile   string
 	Replace       bool
 	CreateCommand []string
 }
@@ -105,6 +106,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 		OCIRuntime:    runtimeName,
 		NetworkMode:   o.Network,
 		CidFile:       o.CidFile,
+		ShimPidFile:   o.ShimPidFile,
 		Rootless:      rootless.IsRootless(),
 	}
 	if names := img.Names(); len(names) > 0 {

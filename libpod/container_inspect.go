@@ -233,6 +233,9 @@ func (c *Container) Inspect(withSize bool) (*InspectContainerData, error) {
 		d.OCIConfigPath = filepath.Join(runDir, "config.json")
 		d.PidFile = filepath.Join(runDir, "pidfile")
 		d.ConmonPidFile = filepath.Join(runDir, "shim.pid")
+		if c.Config.ShimPidFile != "" {
+			d.ConmonPidFile = c.Config.ShimPidFile
+		}
 	}
 	d.StaticDir, _ = c.rt.Store.ContainerDirectory(c.Config.ID)
 	if img, err := c.rt.Store.Image(c.Config.ImageID); err == nil {

@@ -7,9 +7,11 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"github.com/skiffcontainers/skiff/libpod/define"
 	"github.com/skiffcontainers/skiff/libpod/oci"
 	"github.com/skiffcontainers/skiff/libpod/shim"
@@ -179,6 +181,11 @@ func (c *Container) init(ctx context.Context) error {
 	}
 	c.State.Pid = proc.ContainerPID
 	c.State.ShimPid = proc.ShimPID
+	if c.Config.ShimPidFile != "" {
+		if err := os.WriteFile(c.Config.ShimPidFile, []byte(strconv.Itoa(proc.ShimPID)), 0o644); err != nil {
+			logrus.Warnf("writing --conmon-pidfile %s: %v", c.Config.ShimPidFile, err)
+		}
+	}
 	c.State.Error = ""
 	c.State.ExitCode = 0
 	c.State.OOMKilled = false

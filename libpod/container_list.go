@@ -51,11 +51,12 @@ type ContainerSize struct {
 
 // PsOptions select containers for ps.
 type PsOptions struct {
-	All     bool
-	Last    int
-	Latest  bool
-	Filters []string
-	Size    bool
+	All      bool
+	Last     int
+	Latest   bool
+	Filters  []string
+	Size     bool
+	External bool // also storage containers other engines (podman, buildah) made
 }
 
 // ListContainers is ps: the containers that pass every filter, newest first. Corrupt documents are returned
@@ -84,6 +85,9 @@ func (r *Runtime) ListContainers(o PsOptions) ([]ListContainer, []error, error) 
 			continue
 		}
 		out = append(out, c.listEntry(o.Size))
+	}
+	if o.External {
+		out = append(out, r.externalContainers(ctrs)...)
 	}
 	if o.Latest && len(out) > 1 {
 		out = out[:1]
@@ -262,4 +266,33 @@ func (r *Runtime) psFilters(filters []string) ([]containerPredicate, error) {
 		})
 	}
 	return preds, nil
+}
+
+// externalContainers are the store's containers that skiff has no record of (buildah's working
+// containers, podman's), listed as podman's --external lists them.
+func (r *Runtime) externalContainers(known []*Container) []ListContainer {
+	mine := map[string]bool{}
+	for _, c := range known {
+		mine[c.Config.ID] = true
+	}
+	scs, err := r.Store.Containers()
+	if err != nil {
+		return nil
+	}
+	var out []ListContainer
+	for _, sc := range scs {
+		if mine[sc.ID] {
+			continue
+		}
+		image := sc.ImageID
+		if img, err := r.Store.Image(sc.ImageID); err == nil && len(img.Names) > 0 {
+			image = img.Names[0]
+		}
+		out = append(out, ListContainer{
+			ID: sc.ID, Names: sc.Names, Image: image, ImageID: sc.ImageID, Created: sc.Created.Unix(),
+			CreatedNano: sc.Created.UnixNano(), CreatedAt: units.HumanDuration(time.Since(sc.Created)) + " ago",
+			State: "storage", StartedAt: time.Time{}.Unix(), ExitedAt: time.Time{}.Unix(), Command: []string{},
+		})
+	}
+	return out
 }

@@ -136,6 +136,7 @@ func (f *createFlags) options(cmd *cobra.Command, args []string) (libpod.CreateO
 		Remove:        f.rm,
 		LogDriver:     f.logDriver,
 		CidFile:       f.cidfile,
+		ShimPidFile:   f.conmonPidfile,
 		Replace:       f.replace,
 		StopSignal:    f.stopSignal,
 		Network:       f.network,
@@ -307,12 +308,9 @@ func (f *createFlags) userNamespace(s *libpod.SpecOptions) error {
 		}
 		return nil
 	case f.userns == "nomap":
-		m, err := libpod.NoMapMappings()
-		if err != nil {
-			return err
-		}
-		s.IDMappings = m
-		return nil
+		// The maps are computed (libpod.NoMapMappings) but the root filesystem would have to be chowned into
+		// them by containers/storage's ID-mapped layers, which skiff does not set up yet.
+		return fmt.Errorf("--userns=nomap is not supported yet by skiff (use keep-id or host): %w", define.ErrInvalidArg)
 	}
 	return fmt.Errorf("unsupported --userns %q: use host, keep-id or nomap: %w", f.userns, define.ErrInvalidArg)
 }

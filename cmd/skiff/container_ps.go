@@ -19,7 +19,6 @@ type psFlags struct {
 	quiet     bool
 	noHeading bool
 	sort      string
-	external  bool
 	namespace bool
 	pod       bool
 }
@@ -65,7 +64,7 @@ func newPsCommand(use string) *cobra.Command {
 	f.sort = "created"
 	fl.Var(&enumFlag{value: &f.sort, allowed: []string{"command", "created", "id", "image", "names", "runningfor", "size", "status"}},
 		"sort", "Sort output by: command, created, id, image, names, runningfor, size, status")
-	fl.BoolVar(&f.external, "external", false, "Show containers in storage not controlled by skiff")
+	fl.BoolVar(&f.o.External, "external", false, "Show containers in storage not controlled by skiff")
 	fl.BoolVar(&f.namespace, "ns", false, "Display namespace information")
 	fl.BoolVarP(&f.pod, "pod", "p", false, "Print the ID and name of the pod the containers are associated with")
 	return cmd
@@ -115,6 +114,8 @@ func (r psRow) State() string {
 		return fmt.Sprintf("Exited (%d) %s ago", r.ExitCode, format.HumanDuration(time.Since(time.Unix(r.ExitedAt, 0))))
 	case libpod.StatusPaused:
 		return "Paused"
+	case "storage":
+		return "Storage"
 	case "":
 		return "Unknown"
 	}
