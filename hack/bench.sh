@@ -368,7 +368,6 @@ fi
 # Every container row uses IMG (busybox) with --network none. A tool whose
 # store could not get IMG has that error in every container cell (E[tool]).
 declare -A E=()
-NOTES=()
 for t in skiff podman; do
 	if [[ $t == skiff ]] && ! skiff_has pull; then
 		E[$t]=n/a
@@ -489,7 +488,6 @@ ctr_row mem inspect mem_rss
 # Try --ulimit host, then containers.conf default_ulimits with the limits that
 # skiff's container gets (so both containers run with the same limits).
 ROOT_NOTE=
-FLOOR_NOTE=
 T[rootrun_skiff]=
 T[rootrun_podman]=
 T[floor]=
