@@ -25,6 +25,10 @@ type StartOptions struct {
 	// Attach, when set, is connected before the container's process starts, so that no output is lost;
 	// Start then returns once it is connected and the process runs, and Attached streams until the end.
 	Attach *shim.Streams
+	// CleanupByCaller: the caller waits for the container and calls Cleanup itself (a foreground run), so
+	// the shim need not start a `container cleanup` that would only repeat the work. Should the caller die
+	// first, the shim cleans up as usual.
+	CleanupByCaller bool
 }
 
 // Attached is a live attach session started by Start.
@@ -65,6 +69,11 @@ func (c *Container) Start(ctx context.Context, o StartOptions) (*Attached, error
 	if c.State.Status != StatusInitialized {
 		if err := c.init(ctx); err != nil {
 			return nil, err
+		}
+	}
+	if o.CleanupByCaller {
+		if err := shim.ClaimCleanup(c.RunDir()); err != nil {
+			logrus.Debugf("claiming the cleanup of %s: %v", c.Config.ID, err)
 		}
 	}
 	var att *Attached

@@ -548,7 +548,7 @@ func (s *supervisor) finish(ws unix.WaitStatus) int {
 	if len(errs) > 0 {
 		fmt.Fprintln(os.Stderr, "skiff-shim:", strings.Join(errs, "; "))
 	}
-	if len(s.cfg.ExitCommand) == 0 {
+	if len(s.cfg.ExitCommand) == 0 || shim.CleanupClaimed(s.cfg.RunDir) {
 		return 0
 	}
 	return execExitCommand(s.cfg.ExitCommand, s.cfg.ExitCommandEnv)

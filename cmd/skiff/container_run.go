@@ -139,7 +139,7 @@ func runAttached(ctx context.Context, c *libpod.Container, a attachSettings) err
 	if a.tty && term.IsTerminal(int(os.Stdout.Fd())) {
 		streams.Resize = watchResize(ctx, int(os.Stdout.Fd()))
 	}
-	att, err := c.Start(ctx, libpod.StartOptions{Attach: &streams})
+	att, err := c.Start(ctx, libpod.StartOptions{Attach: &streams, CleanupByCaller: true})
 	if err != nil {
 		restore()
 		return startError(ctx, c, err)

@@ -13,18 +13,22 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Files in Config.RunDir.
 const (
-	ConfigFile   = "shim.json"    // input: Config as JSON
-	ShimPIDFile  = "shim.pid"     // the shim's pid
-	PIDFile      = "pidfile"      // the runtime's --pid-file: the container's init
-	AttachSocket = "attach"       // unix stream socket: see protocol.go
-	ExitFile     = "exit.json"    // output: ExitInfo, written atomically once the container has exited
-	ConsoleSock  = "console.sock" // transient: the runtime's --console-socket
+	ConfigFile   = "shim.json" // input: Config as JSON
+	ShimPIDFile  = "shim.pid"  // the shim's pid
+	PIDFile      = "pidfile"   // the runtime's --pid-file: the container's init
+	AttachSocket = "attach"    // unix stream socket: see protocol.go
+	ExitFile     = "exit.json" // output: ExitInfo, written atomically once the container has exited
+	// CleanupOwnerFile names a process ("PID STARTTIME") that will clean up after the container itself (a
+	// foreground run): while it lives the shim does not run ExitCommand, which would only repeat the work.
+	CleanupOwnerFile = "cleanup.owner"
+	ConsoleSock      = "console.sock" // transient: the runtime's --console-socket
 )
 
 // Log drivers the shim knows.
@@ -224,4 +228,47 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 		d.Close()
 	}
 	return nil
+}
+
+// ClaimCleanup records this process as the one that cleans up after the container in runDir.
+func ClaimCleanup(runDir string) error {
+	start := ProcStartTime(os.Getpid())
+	if start == 0 {
+		return fmt.Errorf("reading this process's start time")
+	}
+	return WriteFileAtomic(filepath.Join(runDir, CleanupOwnerFile), []byte(fmt.Sprintf("%d %d", os.Getpid(), start)), 0o600)
+}
+
+// CleanupClaimed reports whether the process named in runDir's cleanup owner file still runs (the same
+// process: its start time matches, so a reused pid does not count).
+func CleanupClaimed(runDir string) bool {
+	data, err := os.ReadFile(filepath.Join(runDir, CleanupOwnerFile))
+	if err != nil {
+		return false
+	}
+	var pid int
+	var start uint64
+	if _, err := fmt.Sscanf(string(data), "%d %d", &pid, &start); err != nil || pid <= 0 {
+		return false
+	}
+	return ProcStartTime(pid) == start
+}
+
+// ProcStartTime is field 22 of /proc/PID/stat (0 when the process does not exist or is a zombie).
+func ProcStartTime(pid int) uint64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:]) // f[0] is field 3
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return 0
+	}
+	n, _ := strconv.ParseUint(f[19], 10, 64)
+	return n
 }
