@@ -185,3 +185,52 @@ func (c *Container) Init(ctx context.Context) error {
 	}
 	return c.init(ctx)
 }
+
+// CopyOut copies src out of the container into an existing host directory, or to a new host path, as
+// `cp CTR:SRC DEST` does.
+func (c *Container) CopyOut(src, dst string) error {
+	targetDir, rename := dst, ""
+	if st, err := os.Stat(dst); err != nil || !st.IsDir() {
+		targetDir, rename = filepath.Dir(dst), filepath.Base(dst)
+		if _, err := os.Stat(targetDir); err != nil {
+			return fmt.Errorf("%q could not be found on the host: %w", targetDir, define.ErrInvalidArg)
+		}
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(c.CopyFromContainer(src, pw, rename)) }()
+	return archive.Untar(pr, targetDir, &archive.TarOptions{NoLchown: os.Geteuid() != 0})
+}
+
+// CopyIn copies a host path into the container: into an existing directory, or as a new path, as
+// `cp SRC CTR:DEST` does.
+func (c *Container) CopyIn(src, dst string) error {
+	st, err := os.Stat(src)
+	if err != nil {
+		return fmt.Errorf("%q could not be found on the host: %w", src, define.ErrInvalidArg)
+	}
+	exists, isDir, err := c.ContainerPathInfo(dst)
+	if err != nil {
+		return err
+	}
+	targetDir, name := dst, filepath.Base(src)
+	if !exists || !isDir {
+		targetDir, name = filepath.Dir(dst), filepath.Base(dst)
+	}
+	opts := &archive.TarOptions{Compression: archive.Uncompressed}
+	dir, base := filepath.Split(filepath.Clean(src))
+	if st.IsDir() && strings.HasSuffix(src, "/.") {
+		dir, base = src, ""
+	}
+	if base != "" {
+		opts.IncludeFiles = []string{base}
+		if name != base {
+			opts.RebaseNames = map[string]string{base: name}
+		}
+	}
+	rc, err := archive.TarWithOptions(dir, opts)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return c.CopyToContainer(rc, targetDir)
+}

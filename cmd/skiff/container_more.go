@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/skiffcontainers/skiff/pkg/format"
 	"github.com/skiffcontainers/skiff/rootless"
 	"github.com/spf13/cobra"
-	"go.podman.io/storage/pkg/archive"
 	"golang.org/x/term"
 )
 
@@ -419,11 +417,17 @@ func newCpCommand(string) *cobra.Command {
 				return fmt.Errorf("one of the paths must name a container (CONTAINER:PATH): %w", define.ErrInvalidArg)
 			case srcCtr != "":
 				return withContainerMsg(cmd, srcCtr, cpMissing(srcCtr), func(_ *libpod.Runtime, c *libpod.Container) error {
-					return copyFromContainer(c, srcPath, dstPath)
+					if dstPath == "-" {
+						return c.CopyFromContainer(srcPath, os.Stdout, "")
+					}
+					return c.CopyOut(srcPath, dstPath)
 				})
 			}
 			return withContainerMsg(cmd, dstCtr, cpMissing(dstCtr), func(_ *libpod.Runtime, c *libpod.Container) error {
-				return copyToContainer(c, srcPath, dstPath)
+				if srcPath == "-" {
+					return c.CopyToContainer(os.Stdin, dstPath)
+				}
+				return c.CopyIn(srcPath, dstPath)
 			})
 		},
 	}
@@ -446,57 +450,3 @@ func splitCpArg(a string) (ctr, path string) {
 	return "", a
 }
 
-// copyFromContainer copies SRC out of the container: to stdout as a tar stream ("-"), into an existing
-// directory, or to a new path.
-func copyFromContainer(c *libpod.Container, src, dst string) error {
-	if dst == "-" {
-		return c.CopyFromContainer(src, os.Stdout, "")
-	}
-	targetDir, rename := dst, ""
-	if st, err := os.Stat(dst); err != nil || !st.IsDir() {
-		targetDir, rename = filepath.Dir(dst), filepath.Base(dst)
-		if _, err := os.Stat(targetDir); err != nil {
-			return fmt.Errorf("%q could not be found on the host: %w", targetDir, define.ErrInvalidArg)
-		}
-	}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(c.CopyFromContainer(src, pw, rename)) }()
-	return archive.Untar(pr, targetDir, &archive.TarOptions{NoLchown: os.Geteuid() != 0})
-}
-
-// copyToContainer copies SRC into the container: a tar stream from stdin ("-"), or a host path into an
-// existing directory or as a new path.
-func copyToContainer(c *libpod.Container, src, dst string) error {
-	if src == "-" {
-		return c.CopyToContainer(os.Stdin, dst)
-	}
-	st, err := os.Stat(src)
-	if err != nil {
-		return fmt.Errorf("%q could not be found on the host: %w", src, define.ErrInvalidArg)
-	}
-	exists, isDir, err := c.ContainerPathInfo(dst)
-	if err != nil {
-		return err
-	}
-	targetDir, name := dst, filepath.Base(src)
-	if !exists || !isDir {
-		targetDir, name = filepath.Dir(dst), filepath.Base(dst)
-	}
-	opts := &archive.TarOptions{Compression: archive.Uncompressed}
-	dir, base := filepath.Split(filepath.Clean(src))
-	if st.IsDir() && strings.HasSuffix(src, "/.") {
-		dir, base = src, ""
-	}
-	if base != "" {
-		opts.IncludeFiles = []string{base}
-		if name != base {
-			opts.RebaseNames = map[string]string{base: name}
-		}
-	}
-	rc, err := archive.TarWithOptions(dir, opts)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	return c.CopyToContainer(rc, targetDir)
-}
