@@ -449,4 +449,3 @@ func splitCpArg(a string) (ctr, path string) {
 	}
 	return "", a
 }
-
