@@ -431,13 +431,16 @@ log "timing: $CONC concurrent run --rm"
 ctr_row batch run time_batch
 
 # (h) ps -a with N containers, for each N in PS_COUNTS (ascending: each store
-# is topped up with `create`, CREATE_JOBS at a time).
+# is topped up with `create`, CREATE_JOBS at a time). The containers are named:
+# with ~1000 random names from the ~25k adjective_surname pairs, parallel
+# creates are sure to draw the same name twice, which is not what this row
+# measures.
 time_ps() {
 	local t=$1 b=$2 n=$3 runs=$4 have
 	have=$(as "$t" "$b" ps -aq 2>/dev/null | wc -l)
 	if ((n > have)); then
 		local t0=$SECONDS
-		seq $((n - have)) | as "$t" xargs -P"$CREATE_JOBS" -I{} "$b" create --network none "$IMG" true \
+		seq $((have + 1)) "$n" | as "$t" xargs -P"$CREATE_JOBS" -I{} "$b" create --name "bench-ps-{}" --network none "$IMG" true \
 			>/dev/null 2>>"$BENCH_DIR/results/$t-ps-fill.log" || { echo "fails: $(first_error "$BENCH_DIR/results/$t-ps-fill.log")"; return; }
 		log "$t: created $((n - have)) containers in $((SECONDS - t0)) s"
 	fi
