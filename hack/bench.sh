@@ -66,6 +66,9 @@ SKIFF=${SKIFF_BINARY:-$REPO/bin/skiff}
 # The bench user's own XDG_RUNTIME_DIR: the rootless pause processes, podman's
 # tmp dir and skiff's container run dirs are then the bench's alone (and go
 # away with it) instead of being shared with whoever else uses that account.
+# It is also podman's normal case (a login session sets it): without it,
+# podman 4.3 cannot join its pause process before Go starts and re-executes
+# itself on every call, which would add ~100 ms to every podman figure.
 XDG=$BENCH_DIR/xdg
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -600,7 +603,7 @@ verdict() { # a b max -> met / MISSED / -
 	awk -v a="$1" -v b="$2" -v m="$3" 'BEGIN { print (a / b <= m ? "met" : "MISSED") }'
 }
 
-LINE='%-34s %10s %10s %11s %7s  %-18s %s\n'
+LINE='%-34s %10s %11s %11s %7s  %-18s %s\n'
 row() { # [kb] label, skiff, podman, other, ratio-base, target label, target max
 	local k=()
 	[[ $1 != kb ]] || { k=(kb); shift; }
@@ -612,7 +615,7 @@ row() { # [kb] label, skiff, podman, other, ratio-base, target label, target max
 
 CONTAINERS_FILLED=$PS_LIST
 echo
-echo "skiff vs podman, rootless as $WHO, medians of hyperfine runs ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "skiff vs podman, rootless as $WHO unless marked rootful, medians of hyperfine runs ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "skiff: $SKIFF$([[ -x $SKIFF ]] || echo ' (not built)')"
 echo "podman: $(podman version --format '{{.Client.Version}}' 2>/dev/null), skopeo: $(skopeo --version | awk '{print $3}'), crun: $(crun --version | awk 'NR == 1 {print $3}')"
 echo
@@ -644,4 +647,6 @@ pss() { local v; v=$(cat "$BENCH_DIR/results/$1-mem.pss" 2>/dev/null) && fmt kb 
 echo "Memory: VmRSS of State.ConmonPid ($(cat "$BENCH_DIR/results/skiff-mem.comm" 2>/dev/null || echo '?') vs $(cat "$BENCH_DIR/results/podman-mem.comm" 2>/dev/null || echo '?')) of a running sleep container;"
 echo "  PSS (shared pages split): skiff $(pss skiff), podman $(pss podman)."
 [[ -z $ROOT_NOTE ]] || echo "[1] $ROOT_NOTE"
+echo "Both tools get a private XDG_RUNTIME_DIR ($XDG), as a login session would give them: without one,"
+echo "  podman 4.3 re-executes itself on every call to join its namespace (about +100 ms here)."
 echo "The host is shared: figures are noisy. Raw results in $BENCH_DIR/results; whole bench took $((SECONDS / 60)) min $((SECONDS % 60)) s."
