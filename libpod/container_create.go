@@ -170,15 +170,35 @@ func validateLogDriver(d string) error {
 
 // reserveContainer creates the storage container and the state document, or neither.
 func (r *Runtime) reserveContainer(c *Container) error {
-	for attempt := 0; c.Config.Name == ""; attempt++ {
+	generated := c.Config.Name == ""
+	for attempt := 0; ; attempt++ {
+		if generated {
+			c.Config.Name = r.freeRandomName(attempt)
+		}
+		err := r.reserveOnce(c)
+		// A generated name can lose a race with a concurrent create, or be taken in storage by another
+		// engine's container: draw another one.
+		if err != nil && generated && errors.Is(err, define.ErrCtrExists) && attempt < 50 {
+			continue
+		}
+		return err
+	}
+}
+
+func (r *Runtime) freeRandomName(attempt int) string {
+	for {
 		name := randomName()
-		if attempt > 20 {
+		if attempt > 10 {
 			name = fmt.Sprintf("%s_%d", name, randomIndex(1000000))
 		}
 		if r.state.NameOwner(name) == "" {
-			c.Config.Name = name
+			return name
 		}
+		attempt++
 	}
+}
+
+func (r *Runtime) reserveOnce(c *Container) error {
 	sc, err := r.Store.CreateContainer(c.Config.ID, []string{c.Config.Name}, c.Config.ImageID, "", storageMetadata, &storage.ContainerOptions{})
 	if errors.Is(err, storage.ErrDuplicateName) && r.reclaimOrphanName(c.Config.Name) {
 		sc, err = r.Store.CreateContainer(c.Config.ID, []string{c.Config.Name}, c.Config.ImageID, "", storageMetadata, &storage.ContainerOptions{})
