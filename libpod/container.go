@@ -83,6 +83,11 @@ func (c *Container) ID() string { return c.Config.ID }
 // Name is the container's unique name.
 func (c *Container) Name() string { return c.Config.Name }
 
+// IsRunning reports whether the container's process exists: running or paused.
+func (c *Container) IsRunning() bool {
+	return c.State.Status == StatusRunning || c.State.Status == StatusPaused
+}
+
 // RunDir is the container's private run directory: the shim's config, attach socket, pidfile and exit
 // file, and the bundle. It lives under the runtime directory so that its socket paths stay well under the
 // 108 bytes a unix socket path may have.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/skiffcontainers/skiff/libpod/define"
@@ -233,4 +234,68 @@ func (c *Container) CopyIn(src, dst string) error {
 	}
 	defer rc.Close()
 	return c.CopyToContainer(rc, targetDir)
+}
+
+// MountedContainer is one line of `mount` without arguments.
+type MountedContainer struct {
+	ID   string
+	Path string
+}
+
+// MountedContainers lists the containers whose root filesystem is mounted, and where.
+func (r *Runtime) MountedContainers() ([]MountedContainer, error) {
+	ctrs, _ := r.Containers()
+	var out []MountedContainer
+	for _, c := range ctrs {
+		if n, err := r.Store.Mounted(c.ID()); err != nil || n == 0 {
+			continue
+		}
+		sc, err := r.Store.Container(c.ID())
+		if err != nil {
+			continue
+		}
+		if l, err := r.Store.Layer(sc.LayerID); err == nil && l.MountPoint != "" {
+			out = append(out, MountedContainer{ID: c.ID(), Path: l.MountPoint})
+		}
+	}
+	return out, nil
+}
+
+// PruneContainers removes every container that is not running and returns the IDs removed; it goes on past
+// a failure and returns the last one.
+func (r *Runtime) PruneContainers(ctx context.Context) ([]string, error) {
+	ctrs, _ := r.Containers()
+	var removed []string
+	var last error
+	for _, c := range ctrs {
+		if c.IsRunning() {
+			continue
+		}
+		if err := c.Remove(ctx, RemoveOptions{}); err != nil {
+			last = err
+			continue
+		}
+		removed = append(removed, c.ID())
+	}
+	return removed, last
+}
+
+// WaitForStatus polls until the container is in one of the statuses (wait --condition).
+func (r *Runtime) WaitForStatus(ctx context.Context, id string, want []string) error {
+	for {
+		c, err := r.LookupContainer(id)
+		if err != nil {
+			return err
+		}
+		for _, w := range want {
+			if c.State.Status == w {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

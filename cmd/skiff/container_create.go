@@ -164,19 +164,9 @@ func (f *createFlags) options(cmd *cobra.Command, args []string) (libpod.CreateO
 		ep := parseEntrypoint(f.entrypoint)
 		s.Entrypoint = &ep
 	}
-	var fileEnv []string
-	for _, path := range f.envFile {
-		e, err := env.ParseFile(path)
-		if err != nil {
-			return o, fmt.Errorf("%w: %w", err, define.ErrInvalidArg)
-		}
-		fileEnv = append(fileEnv, e...)
-	}
-	cliEnv, err := env.Parse(f.env)
-	if err != nil {
+	if s.Env, err = env.FromFlags(f.env, f.envFile); err != nil {
 		return o, fmt.Errorf("%w: %w", err, define.ErrInvalidArg)
 	}
-	s.Env = env.Merge(fileEnv, cliEnv)
 	s.EnvHost = f.envHost
 	s.WorkDir = f.workdir
 	s.User = f.user

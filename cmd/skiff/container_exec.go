@@ -34,19 +34,10 @@ func newExecCommand(string) *cobra.Command {
 			if latest {
 				ref, o.Cmd = "", args
 			}
-			var fileEnv []string
-			for _, p := range envFiles {
-				e, err := env.ParseFile(p)
-				if err != nil {
-					return fmt.Errorf("%w: %w", err, define.ErrInvalidArg)
-				}
-				fileEnv = append(fileEnv, e...)
-			}
-			cliEnv, err := env.Parse(envs)
-			if err != nil {
+			var err error
+			if o.Env, err = env.FromFlags(envs, envFiles); err != nil {
 				return fmt.Errorf("%w: %w", err, define.ErrInvalidArg)
 			}
-			o.Env = env.Merge(fileEnv, cliEnv)
 			if len(o.Cmd) == 0 {
 				return fmt.Errorf("must provide a non-empty command to start an exec session: %w", define.ErrInvalidArg)
 			}

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/skiffcontainers/skiff/libpod"
 	"github.com/skiffcontainers/skiff/libpod/define"
@@ -48,10 +46,6 @@ func containerRefs(rt *libpod.Runtime, args []string, all, latest bool, filter f
 	return refs, nil
 }
 
-func running(c *libpod.Container) bool {
-	return c.State.Status == libpod.StatusRunning || c.State.Status == libpod.StatusPaused
-}
-
 func newStopCommand(string) *cobra.Command {
 	var (
 		all, latest, ignore bool
@@ -66,7 +60,7 @@ func newStopCommand(string) *cobra.Command {
 				return err
 			}
 			defer rt.Shutdown()
-			refs, err := containerRefs(rt, args, all, latest, running)
+			refs, err := containerRefs(rt, args, all, latest, (*libpod.Container).IsRunning)
 			if err != nil {
 				return err
 			}
@@ -104,7 +98,7 @@ func newKillCommand(string) *cobra.Command {
 				return err
 			}
 			defer rt.Shutdown()
-			refs, err := containerRefs(rt, args, all, latest, running)
+			refs, err := containerRefs(rt, args, all, latest, (*libpod.Container).IsRunning)
 			if err != nil {
 				return err
 			}
@@ -231,7 +225,7 @@ func newWaitCommand(string) *cobra.Command {
 					fmt.Println(code)
 					continue
 				}
-				if err := waitForStatus(cmd.Context(), rt, c.ID(), conditions); err != nil {
+				if err := rt.WaitForStatus(cmd.Context(), c.ID(), conditions); err != nil {
 					last = err
 					continue
 				}
@@ -256,23 +250,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func waitForStatus(ctx context.Context, rt *libpod.Runtime, id string, want []string) error {
-	for {
-		c, err := rt.LookupContainer(id)
-		if err != nil {
-			return err
-		}
-		if contains(want, c.State.Status) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
 func newRestartCommand(string) *cobra.Command {
 	var (
 		all, latest, onlyRunning bool
@@ -289,7 +266,7 @@ func newRestartCommand(string) *cobra.Command {
 			defer rt.Shutdown()
 			var filter func(*libpod.Container) bool
 			if onlyRunning {
-				filter = running
+				filter = (*libpod.Container).IsRunning
 			}
 			refs, err := containerRefs(rt, args, all, latest, filter)
 			if err != nil {

@@ -19,16 +19,7 @@ import (
 
 // withContainer opens the runtime and finds one container.
 func withContainer(cmd *cobra.Command, ref string, fn func(*libpod.Runtime, *libpod.Container) error) error {
-	rt, err := newRuntime(cmd)
-	if err != nil {
-		return err
-	}
-	defer rt.Shutdown()
-	c, err := rt.LookupContainer(ref)
-	if err != nil {
-		return err
-	}
-	return fn(rt, c)
+	return withContainerMsg(cmd, ref, func(err error) error { return err }, fn)
 }
 
 // withContainerMsg is withContainer with podman's per-verb wording for a missing container.
@@ -106,19 +97,11 @@ func newContainerPruneCommand() *cobra.Command {
 				return err
 			}
 			defer rt.Shutdown()
-			ctrs, _ := rt.Containers()
-			var last error
-			for _, c := range ctrs {
-				if running(c) {
-					continue
-				}
-				if err := c.Remove(cmd.Context(), libpod.RemoveOptions{}); err != nil {
-					last = err
-					continue
-				}
-				fmt.Println(c.ID())
+			removed, err := rt.PruneContainers(cmd.Context())
+			for _, id := range removed {
+				fmt.Println(id)
 			}
-			return last
+			return err
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
@@ -150,20 +133,15 @@ func newMountCommand(string) *cobra.Command {
 			}
 			defer rt.Shutdown()
 			if len(args) == 0 {
-				ctrs, _ := rt.Containers()
-				for _, c := range ctrs {
-					if sc, err := rt.Store.Mounted(c.ID()); err == nil && sc > 0 {
-						if p, err := rt.Store.Mount(c.ID(), ""); err == nil {
-							_, _ = rt.Store.Unmount(c.ID(), false)
-							id := c.ID()
-							if !noTrunc {
-								id = id[:12]
-							}
-							fmt.Printf("%s  %s\n", id, p)
-						}
+				mounted, err := rt.MountedContainers()
+				for _, m := range mounted {
+					id := m.ID
+					if !noTrunc {
+						id = id[:12]
 					}
+					fmt.Printf("%s  %s\n", id, m.Path)
 				}
-				return nil
+				return err
 			}
 			return eachMount(rt, args, func(c *libpod.Container) error {
 				p, err := c.Mount()

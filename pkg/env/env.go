@@ -89,3 +89,21 @@ func Merge(lists ...[]string) []string {
 	}
 	return out
 }
+
+// FromFlags is the environment of --env-file files then -e values, later ones winning, as create, run and
+// exec read them.
+func FromFlags(values, files []string) ([]string, error) {
+	var fromFiles []string
+	for _, path := range files {
+		e, err := ParseFile(path)
+		if err != nil {
+			return nil, err
+		}
+		fromFiles = append(fromFiles, e...)
+	}
+	fromValues, err := Parse(values)
+	if err != nil {
+		return nil, err
+	}
+	return Merge(fromFiles, fromValues), nil
+}

@@ -48,3 +48,20 @@ func TestParseAndMerge(t *testing.T) {
 		t.Fatalf("merge: %q want %q", merged, want)
 	}
 }
+
+func TestFromFlags(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "env")
+	if err := os.WriteFile(path, []byte("A=file\nB=file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := FromFlags([]string{"B=flag", "C=flag"}, []string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"A=file", "B=flag", "C=flag"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q (-e wins over --env-file)", got, want)
+	}
+	if _, err := FromFlags(nil, []string{path + ".missing"}); err == nil {
+		t.Fatal("a missing env file must fail")
+	}
+}
