@@ -16,58 +16,51 @@ import (
 
 // createFlags are the flags create and run share, podman's spelling.
 type createFlags struct {
-	pull            pullFlags
-	pullPolicy      string
-	name            string
-	interactive     bool
-	tty             bool
-	rm              bool
-	env             []string
-	envFile         []string
-	envHost         bool
-	entrypoint      string
-	workdir         string
-	user            string
-	groupAdd        []string
-	hostname        string
-	labels          []string
-	labelFile       []string
-	annotations     []string
-	cidfile         string
-	privileged      bool
-	capAdd          []string
-	capDrop         []string
-	securityOpt     []string
-	readOnly        bool
-	readOnlyTmpfs   bool
-	init            bool
-	initPath        string
-	stopSignal      string
-	stopTimeout     uint
-	tz              string
-	ulimits         []string
-	userns          string
-	uidmap          []string
-	gidmap          []string
-	replace         bool
-	logDriver       string
-	logOpts         []string
-	network         string
-	pid             string
-	ipc             string
-	uts             string
-	shmSize         string
-	sysctls         []string
-	conmonPidfile   string
-	runtime         string
-	quiet           bool
-	platform        string
-	healthNoop      string
-	detachKeysNoop  string
-	sigProxyNoop    bool
-	attachNoop      []string
-	detachNoop      bool
-	createdByCaller []string
+	pull          pullFlags
+	pullPolicy    string
+	name          string
+	interactive   bool
+	tty           bool
+	rm            bool
+	env           []string
+	envFile       []string
+	envHost       bool
+	entrypoint    string
+	workdir       string
+	user          string
+	groupAdd      []string
+	hostname      string
+	labels        []string
+	labelFile     []string
+	annotations   []string
+	cidfile       string
+	privileged    bool
+	capAdd        []string
+	capDrop       []string
+	securityOpt   []string
+	readOnly      bool
+	readOnlyTmpfs bool
+	init          bool
+	initPath      string
+	stopSignal    string
+	stopTimeout   uint
+	tz            string
+	ulimits       []string
+	userns        string
+	uidmap        []string
+	gidmap        []string
+	replace       bool
+	logDriver     string
+	logOpts       []string
+	network       string
+	pid           string
+	ipc           string
+	uts           string
+	shmSize       string
+	sysctls       []string
+	conmonPidfile string
+	runtime       string
+	quiet         bool
 }
 
 func (f *createFlags) register(fl *pflag.FlagSet) {
@@ -117,7 +110,7 @@ func (f *createFlags) register(fl *pflag.FlagSet) {
 	fl.StringArrayVar(&f.sysctls, "sysctl", nil, "Sysctl options")
 	fl.StringVar(&f.conmonPidfile, "conmon-pidfile", "", "Path to the file that will receive the PID of the shim (podman's conmon)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "Suppress output information when pulling images")
-	fl.StringVar(&f.platform, "platform", "", "Specify the platform for selecting the image")
+	fl.StringVar(&f.pull.platform, "platform", "", "Specify the platform for selecting the image")
 	fl.StringVar(&f.pull.arch, "arch", "", "use ARCH instead of the architecture of the machine for choosing images")
 	fl.StringVar(&f.pull.os, "os", "", "use OS instead of the running OS for choosing images")
 	fl.StringVar(&f.pull.variant, "variant", "", "Use VARIANT instead of the running architecture variant for choosing images")
